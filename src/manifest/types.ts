@@ -1,0 +1,41 @@
+import type { Limits } from '../config/types.js';
+
+export type PluginKind = 'connector' | 'processor' | 'analyzer' | 'service';
+
+export interface Permissions {
+  fs: { read: string[]; write: string[] };
+  network: boolean;
+  childProcess: boolean;
+  env: string[];
+}
+
+export interface Schedule {
+  cron: string;
+  method: string;
+  params: unknown;
+}
+
+/** A validated `plugin.json`, with defaults applied. */
+export interface Manifest {
+  name: string;
+  version: string;
+  description: string;
+  kind: PluginKind;
+  /** Exactly one of `main` and `command` is set. */
+  main?: string;
+  command?: string[];
+  engines: { warden?: string };
+  dependencies: Record<string, string>;
+  permissions: Permissions;
+  limits: Partial<Limits>;
+  callTimeoutMs?: number;
+  schedules: Schedule[];
+  subscribes: string[];
+  emits: string[];
+  config: Record<string, unknown>;
+}
+
+/** One folder under pluginsDir that holds a plugin.json: either a valid manifest or the reason it is not. */
+export type DiscoveredPlugin =
+  | { ok: true; dir: string; manifest: Manifest }
+  | { ok: false; dir: string; name: string; version: string | null; kind: PluginKind; reason: string };

@@ -1,0 +1,98 @@
+import type { Readable } from 'node:stream';
+
+/** The longest line any warden peer accepts (contract §4). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+export interface LineReaderOptions {
+  maxLineBytes?: number;
+  onLine: (line: string) => void;
+  /** Called once per overlong line, after its end is seen (or at end of stream), with the bytes dropped. */
+  onOverflow?: (droppedBytes: number) => void;
+}
+
+export interface LineReader {
+  push(chunk: Buffer): void;
+  /** Flushes a final line that had no trailing newline. */
+  end(): void;
+}
+
+/**
+ * Splits a byte stream into newline-delimited lines without ever holding more than
+ * `maxLineBytes` of one line: once a line grows past the bound, its bytes are counted
+ * and discarded until the next newline.
+ */
+export function createLineReader(options: LineReaderOptions): LineReader {
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let discarding = false;
+  let droppedBytes = 0;
+
+  const emit = (tail: Buffer): void => {
+    let line: Buffer;
+    if (pendingBytes === 0) line = tail;
+    else {
+      pending.push(tail);
+      line = Buffer.concat(pending, pendingBytes + tail.length);
+      pending = [];
+      pendingBytes = 0;
+    }
+    let end = line.length;
+    if (end > 0 && line[end - 1] === 0x0d) end -= 1; // tolerate CRLF peers
+    if (end === 0) return;
+    options.onLine(line.toString('utf8', 0, end));
+  };
+
+  const finishOverflow = (): void => {
+    options.onOverflow?.(droppedBytes);
+    discarding = false;
+    droppedBytes = 0;
+  };
+
+  return {
+    push(chunk: Buffer): void {
+      let start = 0;
+      while (start < chunk.length) {
+        const newline = chunk.indexOf(0x0a, start);
+        if (newline === -1) {
+          const rest = chunk.length - start;
+          if (discarding) droppedBytes += rest;
+          else if (pendingBytes + rest > maxLineBytes) {
+            discarding = true;
+            droppedBytes = pendingBytes + rest;
+            pending = [];
+            pendingBytes = 0;
+          } else {
+            pending.push(chunk.subarray(start));
+            pendingBytes += rest;
+          }
+          return;
+        }
+        const piece = chunk.subarray(start, newline);
+        if (discarding) {
+          droppedBytes += piece.length;
+          finishOverflow();
+        } else if (pendingBytes + piece.length > maxLineBytes) {
+          droppedBytes = pendingBytes + piece.length;
+          pending = [];
+          pendingBytes = 0;
+          finishOverflow();
+        } else {
+          emit(piece);
+        }
+        start = newline + 1;
+      }
+    },
+    end(): void {
+      if (discarding) finishOverflow();
+      else if (pendingBytes > 0) emit(Buffer.alloc(0));
+    },
+  };
+}
+
+/** Feeds a readable byte stream into a line reader. */
+export function readLines(stream: Readable, options: LineReaderOptions): void {
+  const reader = createLineReader(options);
+  stream.on('data', (chunk: Buffer | string) => reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+  stream.on('end', () => reader.end());
+}

@@ -1,0 +1,55 @@
+import type { Limits } from '../config/types.js';
+import type { PluginKind } from '../manifest/types.js';
+
+/** Contract §5. */
+export type PluginState =
+  | 'waiting'
+  | 'starting'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'backoff'
+  | 'disabled'
+  | 'invalid';
+
+export type FailureKind = 'crash' | 'hang' | 'quota' | 'start' | 'reload' | 'call';
+
+export interface LastError {
+  time: string;
+  kind: FailureKind;
+  message: string;
+}
+
+export interface Usage {
+  cpuPercent: number;
+  memoryBytes: number;
+  handles: number;
+  processes: number;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** Contract §6. */
+export interface PluginStatus {
+  name: string;
+  version: string | null;
+  kind: PluginKind;
+  state: PluginState;
+  pid: number | null;
+  startedAt: string | null;
+  restarts: number;
+  circuit: CircuitState;
+  usage: Usage | null;
+  limits: Limits;
+  enforcement: Record<string, string>;
+  reason: string | null;
+  lastError: LastError | null;
+}
+
+export interface RecentError {
+  time: string;
+  method: string;
+  message: string;
+  code?: number;
+  stack?: string;
+}
