@@ -1,0 +1,148 @@
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { controlMethods } from '../control/methods.js';
+import type { ReloadResult } from '../control/protocol.js';
+import { listenControl, SocketInUseError, type ControlServer } from '../control/server.js';
+import { createLogSystem, type LogSystem } from '../logging/index.js';
+import { discoverPlugins } from '../manifest/discover.js';
+import { systemClock } from '../policies/clock.js';
+import { detectCapabilities } from '../sandbox/capabilities.js';
+import { StateStore } from '../state/store.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { WARDEN_VERSION } from '../version.js';
+
+/** sysexits(3): the daemon cannot run with this configuration. */
+export const EXIT_CONFIG = 78;
+/** Another daemon owns the socket, or it cannot be created. */
+export const EXIT_UNAVAILABLE = 69;
+
+export interface DaemonOptions {
+  configPath: string;
+}
+
+/**
+ * Runs the supervisor in the foreground until SIGTERM/SIGINT (what systemd starts).
+ * It owns the process: signals, exit codes and last-resort error handling.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(options.configPath);
+  } catch (error) {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : `config: ${(error as Error).message}`}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+
+  const logs = createLogSystem({ ...config.logging, stdout: true });
+  const logger = logs.logger;
+  const capabilities = detectCapabilities();
+  logger.info(
+    { version: WARDEN_VERSION, config: config.file, pluginsDir: config.pluginsDir, capabilities },
+    `warden ${WARDEN_VERSION} starting (pid ${process.pid})`,
+  );
+  if (!capabilities.setpriv) {
+    logger.warn('setpriv is not available: plugins that are not SDK-based may outlive a daemon killed by SIGKILL');
+  }
+
+  const store = new StateStore(config.stateDir);
+  await store.load();
+  for (const warning of store.loadWarnings()) logger.warn(warning);
+
+  const supervisor = new Supervisor(config, { logs, store, clock: systemClock, capabilities });
+  const startedAtMs = Date.now();
+
+  const reload = async (): Promise<ReloadResult> => {
+    let next: Config;
+    try {
+      next = loadConfig(options.configPath);
+    } catch (error) {
+      const message = error instanceof ConfigError ? error.message : `config: ${(error as Error).message}`;
+      logger.error(`reload refused, keeping the running config: ${message}`);
+      return { ok: false, error: message };
+    }
+    warnAboutRestartOnlyKeys(config, next, logs);
+    config = next;
+    logs.setLevel(next.logging.level);
+    supervisor.applyConfig(next);
+    logger.info(`config reloaded from ${next.file}`);
+    return { ok: true };
+  };
+
+  let control: ControlServer;
+  try {
+    control = await listenControl(
+      config.socket,
+      controlMethods({ version: WARDEN_VERSION, startedAtMs, supervisor, logs, reload }),
+      logger,
+    );
+  } catch (error) {
+    const message = (error as Error).message;
+    process.stderr.write(`warden: cannot open the control socket ${config.socket.path}: ${message}\n`);
+    logger.fatal(`cannot open the control socket: ${message}`);
+    await logs.close();
+    process.exit(error instanceof SocketInUseError ? EXIT_UNAVAILABLE : 1);
+  }
+  logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
+
+  installSignalHandlers({ supervisor, control, logs, reload });
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
+  });
+
+  supervisor.load(await discoverPlugins(config.pluginsDir));
+  await supervisor.bootAll();
+  const plugins = supervisor.statuses();
+  logger.info(
+    { running: plugins.filter((p) => p.state === 'running').length, total: plugins.length },
+    'all plugins started or accounted for',
+  );
+}
+
+interface Running {
+  supervisor: Supervisor;
+  control: ControlServer;
+  logs: LogSystem;
+  reload: () => Promise<ReloadResult>;
+}
+
+function installSignalHandlers({ supervisor, control, logs, reload }: Running): void {
+  const logger = logs.logger;
+  let shuttingDown = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (shuttingDown) {
+      logger.warn(`${signal} again during shutdown: killing every plugin now`);
+      supervisor.killAll();
+      void logs.close().finally(() => process.exit(0));
+      return;
+    }
+    shuttingDown = true;
+    logger.info(`${signal}: stopping every plugin`);
+    void (async () => {
+      await control.close().catch(() => undefined);
+      await supervisor.shutdown();
+      logger.info('all plugins stopped; exiting');
+      await logs.close();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading the config');
+    void reload();
+  });
+}
+
+/** Some keys are bound at start-up; say so rather than pretend they were applied. */
+function warnAboutRestartOnlyKeys(current: Config, next: Config, logs: LogSystem): void {
+  const changed: string[] = [];
+  if (current.pluginsDir !== next.pluginsDir) changed.push('pluginsDir');
+  if (current.stateDir !== next.stateDir) changed.push('stateDir');
+  if (JSON.stringify(current.socket) !== JSON.stringify(next.socket)) changed.push('socket');
+  if (current.logging.dir !== next.logging.dir || current.logging.maxBytes !== next.logging.maxBytes || current.logging.keep !== next.logging.keep) {
+    changed.push('logging.dir/maxBytes/keep');
+  }
+  if (changed.length > 0) {
+    logs.logger.warn(`config reload: ${changed.join(', ')} take effect after a daemon restart`);
+  }
+}

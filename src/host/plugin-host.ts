@@ -1,0 +1,384 @@
+import { execa, type ResultPromise } from 'execa';
+import {
+  createJSONRPCErrorResponse,
+  JSONRPCErrorException,
+  JSONRPCServerAndClient,
+  JSONRPCServer,
+  JSONRPCClient,
+  type JSONRPCResponse,
+} from 'json-rpc-2.0';
+import type { Logger } from 'pino';
+import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
+import type { LaunchSpec } from '../sandbox/launch.js';
+import { PROTOCOL_VERSION } from '../version.js';
+import { ErrorCodes, RpcError } from './rpc-error.js';
+import { describeExit, type ExitInfo } from './exit.js';
+
+/** What a plugin may ask of the daemon (contract §4, plugin → daemon). */
+export interface PluginRequests {
+  call(plugin: string, method: string, params: unknown): Promise<unknown>;
+  emit(topic: string, data: unknown): void;
+}
+
+export interface HostOptions {
+  name: string;
+  version: string;
+  launch: LaunchSpec;
+  /** The plugin's logger, made once its pid is known. */
+  loggerFor: (pid: number | null) => Logger;
+  requests: PluginRequests;
+  startTimeoutMs: number;
+  health: { intervalMs: number; timeoutMs: number };
+  /** Called once when the plugin stops answering health checks. */
+  onHang?: (message: string) => void;
+  /** Called once when the process is gone, whatever the cause. */
+  onExit?: (exit: ExitInfo) => void;
+}
+
+export interface InitializeParams {
+  config: Record<string, unknown>;
+  state: unknown;
+}
+
+const STDERR_TAIL_LINES = 5;
+const LOGGED_OUTPUT_CHARS = 2000;
+
+/**
+ * One running plugin process: spawn, the `warden.initialize` handshake, calls with timeouts,
+ * health checks, log capture and the stop ladder on its whole process group.
+ * It reports facts (exit, hang); what to do about them is the supervisor's decision.
+ */
+export class PluginHost {
+  readonly name: string;
+  private readonly options: HostOptions;
+  private subprocess: ResultPromise | null = null;
+  private readonly rpc: JSONRPCServerAndClient<void, void>;
+  private readonly pending = new Map<number, NodeJS.Timeout | null>();
+  private nextId = 1;
+  private exitInfo: ExitInfo | null = null;
+  private readonly exitWaiters: Array<(exit: ExitInfo) => void> = [];
+  private healthTimer: NodeJS.Timeout | null = null;
+  private readonly stderrTail: string[] = [];
+  private stopping = false;
+  private logger: Logger;
+  methods: string[] = [];
+
+  constructor(options: HostOptions) {
+    this.name = options.name;
+    this.options = options;
+    this.logger = options.loggerFor(null);
+    const server = new JSONRPCServer<void>();
+    this.rpc = new JSONRPCServerAndClient(server, new JSONRPCClient<void>((payload) => this.send(payload)));
+    this.registerPluginRequests(server);
+  }
+
+  get pid(): number | null {
+    return this.subprocess?.pid ?? null;
+  }
+
+  get exited(): boolean {
+    return this.exitInfo !== null;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Spawns the process and completes the handshake; rejects with a message fit for `lastError`. */
+  async start(init: InitializeParams): Promise<void> {
+    const { launch } = this.options;
+    const subprocess = execa(launch.file, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
+      extendEnv: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      // Its own process group, so the stop ladder reaches every child it forks.
+      detached: true,
+      cleanup: false,
+      forceKillAfterDelay: false,
+    });
+    this.subprocess = subprocess;
+    this.logger = this.options.loggerFor(subprocess.pid ?? null);
+    // Exit is taken from the process itself, not from the streams: a grandchild holding stdout open must not hide it.
+    subprocess.once('exit', (code, signal) => this.markExited({ code, signal }));
+    subprocess.once('error', (error) => {
+      if (subprocess.pid === undefined) this.markExited({ code: null, signal: null, error: error.message });
+    });
+    void subprocess.catch(() => undefined);
+    subprocess.stdin?.on('error', () => undefined); // EPIPE after exit; the exit event tells the story
+    this.captureStdout(subprocess);
+    this.captureStderr(subprocess);
+
+    const response = await this.request(
+      'warden.initialize',
+      { protocol: PROTOCOL_VERSION, name: this.name, version: this.options.version, ...init },
+      this.options.startTimeoutMs,
+    ).catch((error: unknown) => {
+      throw new Error(this.describeStartFailure(error));
+    });
+    const methods = (response as { methods?: unknown } | null)?.methods;
+    this.methods = Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : [];
+    this.startHealthChecks();
+  }
+
+  /** Sends a request and resolves with its result; rejects with an RpcError (timeout -32004, exit -32006). */
+  async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    const response = await this.requestRaw(method, params, timeoutMs);
+    if ('error' in response && response.error) {
+      throw new RpcError(response.error.code, response.error.message, response.error.data);
+    }
+    return (response as { result?: unknown }).result ?? null;
+  }
+
+  notify(method: string, params: unknown): void {
+    if (this.exitInfo) return;
+    this.send({ jsonrpc: '2.0', method, params });
+  }
+
+  /** Resolves once the process is gone. */
+  waitForExit(): Promise<ExitInfo> {
+    if (this.exitInfo) return Promise.resolve(this.exitInfo);
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  /**
+   * The kill ladder, all within `timeoutMs`: `warden.shutdown` → close stdin → SIGTERM → SIGKILL,
+   * each to the whole process group. `graceful: false` (a hung plugin) starts at SIGTERM.
+   */
+  async stop(timeoutMs: number, options: { graceful?: boolean } = {}): Promise<ExitInfo> {
+    this.stopping = true;
+    this.stopHealthChecks();
+    const graceful = options.graceful ?? true;
+    const begun = Date.now();
+    const until = (fraction: number) => begun + timeoutMs * fraction;
+    const deadline = until(1);
+    if (!this.exitInfo && graceful) {
+      this.request('warden.shutdown', {}, timeoutMs).then(
+        () => this.closeStdin(),
+        () => undefined,
+      );
+      await this.exitBy(until(1 / 3));
+      this.closeStdin();
+      await this.exitBy(until(2 / 3));
+    }
+    if (!this.exitInfo) {
+      this.closeStdin();
+      this.signalGroup('SIGTERM');
+      await this.exitBy(deadline);
+    }
+    if (!this.exitInfo) {
+      this.signalGroup('SIGKILL');
+      await this.exitBy(Date.now() + 5000);
+    }
+    // The leader is gone; sweep any child it left behind in its group.
+    this.signalGroup('SIGKILL');
+    return this.waitForExit();
+  }
+
+  /** Immediate SIGKILL of the whole group (daemon forced shutdown). */
+  kill(): void {
+    this.stopping = true;
+    this.stopHealthChecks();
+    this.signalGroup('SIGKILL');
+  }
+
+  private requestRaw(method: string, params: unknown, timeoutMs: number): Promise<JSONRPCResponse> {
+    const id = this.nextId++;
+    if (this.exitInfo) {
+      return Promise.resolve(
+        createJSONRPCErrorResponse(id, ErrorCodes.PluginExited, `plugin ${this.name} exited (${describeExit(this.exitInfo)})`),
+      );
+    }
+    const promise = this.rpc.requestAdvanced({ jsonrpc: '2.0', id, method, params }, undefined);
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.CallTimeout, `${method} timed out after ${timeoutMs}ms`));
+          }, timeoutMs)
+        : null;
+    this.pending.set(id, timer);
+    return Promise.resolve(promise).finally(() => {
+      const t = this.pending.get(id);
+      if (t) clearTimeout(t);
+      this.pending.delete(id);
+    });
+  }
+
+  /** Answers a pending request exactly once; a late answer from the plugin is then ignored by the client. */
+  private settle(id: number, response: JSONRPCResponse): void {
+    if (!this.pending.has(id)) return;
+    this.rpc.client.receive(response);
+  }
+
+  private send(payload: unknown): void {
+    const stdin = this.subprocess?.stdin;
+    if (!stdin || stdin.destroyed || !stdin.writable) return;
+    stdin.write(`${JSON.stringify(payload)}\n`);
+  }
+
+  private captureStdout(subprocess: ResultPromise): void {
+    const reader = createLineReader({
+      maxLineBytes: MAX_LINE_BYTES,
+      onLine: (line) => this.receiveLine(line),
+      onOverflow: (bytes) =>
+        this.logger.warn({ droppedBytes: bytes }, `dropped a stdout line of ${bytes} bytes (over the 1 MiB limit)`),
+    });
+    subprocess.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
+    subprocess.stdout?.on('end', () => reader.end());
+  }
+
+  private captureStderr(subprocess: ResultPromise): void {
+    const reader = createLineReader({
+      maxLineBytes: MAX_LINE_BYTES,
+      onLine: (line) => {
+        this.stderrTail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+        this.logger.info(line);
+      },
+      onOverflow: (bytes) =>
+        this.logger.warn({ droppedBytes: bytes }, `dropped a stderr line of ${bytes} bytes (over the 1 MiB limit)`),
+    });
+    subprocess.stderr?.on('data', (chunk: Buffer) => reader.push(chunk));
+    subprocess.stderr?.on('end', () => reader.end());
+  }
+
+  private receiveLine(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.logOutput(line);
+      return;
+    }
+    if (!isJsonRpcMessage(message)) {
+      this.logOutput(line);
+      return;
+    }
+    if ('method' in message) {
+      void this.rpc.server.receive(message as never).then((response) => {
+        if (response) this.send(response);
+      });
+    } else {
+      this.rpc.client.receive(message as unknown as JSONRPCResponse);
+    }
+  }
+
+  private logOutput(line: string): void {
+    const text = line.length > LOGGED_OUTPUT_CHARS ? `${line.slice(0, LOGGED_OUTPUT_CHARS)}…` : line;
+    this.logger.warn({ stdout: text }, 'plugin wrote a line on stdout that is not JSON-RPC; dropped');
+  }
+
+  private registerPluginRequests(server: JSONRPCServer<void>): void {
+    const { requests } = this.options;
+    server.addMethodAdvanced('warden.log', async (request) => {
+      const { level, msg, ...fields } = (request.params ?? {}) as Record<string, unknown>;
+      const name = typeof level === 'string' && level in LOG_METHODS ? (level as keyof typeof LOG_METHODS) : 'info';
+      this.logger[name](fields, typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''));
+      return null;
+    });
+    server.addMethodAdvanced('warden.emit', async (request) => {
+      const { topic, data } = (request.params ?? {}) as { topic?: unknown; data?: unknown };
+      if (typeof topic === 'string') requests.emit(topic, data ?? null);
+      else this.logger.warn('warden.emit without a string topic; dropped');
+      return null;
+    });
+    server.addMethod('warden.call', async (params: unknown) => {
+      const { plugin, method, params: callParams } = (params ?? {}) as Record<string, unknown>;
+      if (typeof plugin !== 'string' || typeof method !== 'string') {
+        throw new JSONRPCErrorException('warden.call needs {plugin, method}', ErrorCodes.InvalidParams);
+      }
+      try {
+        return await requests.call(plugin, method, callParams);
+      } catch (error) {
+        if (error instanceof RpcError) throw new JSONRPCErrorException(error.message, error.code, error.data);
+        throw error;
+      }
+    });
+  }
+
+  private startHealthChecks(): void {
+    const { intervalMs, timeoutMs } = this.options.health;
+    const check = (): void => {
+      this.healthTimer = null;
+      if (this.exitInfo || this.stopping) return;
+      this.requestRaw('warden.health', {}, timeoutMs).then((response) => {
+        if (this.exitInfo || this.stopping) return;
+        // Any answer, even an error, proves the plugin is alive; only silence is a hang.
+        if ('error' in response && response.error?.code === ErrorCodes.CallTimeout) {
+          this.stopHealthChecks();
+          this.options.onHang?.(`no answer to warden.health within ${timeoutMs}ms`);
+          return;
+        }
+        this.healthTimer = setTimeout(check, intervalMs);
+        this.healthTimer.unref();
+      });
+    };
+    this.healthTimer = setTimeout(check, intervalMs);
+    this.healthTimer.unref();
+  }
+
+  private stopHealthChecks(): void {
+    if (this.healthTimer) clearTimeout(this.healthTimer);
+    this.healthTimer = null;
+  }
+
+  private markExited(exit: ExitInfo): void {
+    if (this.exitInfo) return;
+    const lastStderr = this.stderrTail.at(-1);
+    this.exitInfo = lastStderr ? { ...exit, lastStderr } : exit;
+    this.stopHealthChecks();
+    const message = `plugin ${this.name} exited during the call (${describeExit(exit)})`;
+    for (const id of [...this.pending.keys()]) {
+      this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.PluginExited, message));
+    }
+    for (const waiter of this.exitWaiters.splice(0)) waiter(this.exitInfo);
+    this.options.onExit?.(this.exitInfo);
+  }
+
+  private exitBy(deadline: number): Promise<void> {
+    if (this.exitInfo) return Promise.resolve();
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, remaining);
+      void this.waitForExit().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private closeStdin(): void {
+    const stdin = this.subprocess?.stdin;
+    if (stdin && !stdin.destroyed) stdin.end();
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.subprocess?.pid;
+    if (!pid) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is already empty.
+    }
+  }
+
+  private describeStartFailure(error: unknown): string {
+    if (this.exitInfo) return `exited during start (${describeExit(this.exitInfo)})`;
+    if (error instanceof RpcError && error.code === ErrorCodes.CallTimeout) {
+      return `no answer to warden.initialize within ${this.options.startTimeoutMs}ms`;
+    }
+    if (error instanceof RpcError) return `warden.initialize failed: ${error.message}`;
+    return `start failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+const LOG_METHODS = { trace: 1, debug: 1, info: 1, warn: 1, error: 1, fatal: 1 } as const;
+
+function isJsonRpcMessage(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}

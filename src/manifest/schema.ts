@@ -1,0 +1,184 @@
+/**
+ * plugin.json (CONTRACT §3): its zod schema, the validator that turns the first problem into one
+ * line naming the field, and the JSON Schema editors use.
+ */
+import path from 'node:path';
+import semver from 'semver';
+import * as z from 'zod';
+import { describeIssue, show } from '../config/issues.js';
+import { PLUGIN_NAME_RE } from '../config/schema.js';
+import { WARDEN_VERSION } from '../version.js';
+import { cronProblem } from './cron.js';
+import type { Manifest } from './types.js';
+
+export const PLUGIN_KINDS = ['connector', 'processor', 'analyzer', 'service'] as const;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const TOPIC = '[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*';
+const EMIT_RE = new RegExp(`^${TOPIC}$`);
+const SUBSCRIBE_RE = new RegExp(`^${TOPIC}(\\.\\*)?$`);
+
+const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
+const posInt = () =>
+  z
+    .number({ error: (iss) => `expected a positive integer, got ${show(iss.input)}` })
+    .int({ error: (iss) => `expected a positive integer, got ${show(iss.input)}` })
+    .positive({ error: (iss) => `expected a positive integer, got ${show(iss.input)}` })
+    // setTimeout cannot wait longer; larger values would fire at once.
+    .max(2_147_483_647, { error: (iss) => `must be at most 2147483647, got ${show(iss.input)}` });
+const strings = () => z.array(nonEmpty()).default([]);
+
+const pluginName = () =>
+  z.string().regex(PLUGIN_NAME_RE, {
+    error: (iss) => `${show(iss.input)} must match ${PLUGIN_NAME_RE.source}`,
+  });
+const range = () =>
+  nonEmpty().refine((v) => semver.validRange(v) !== null, {
+    error: (iss) => `${show(iss.input)} is not a valid semver range`,
+  });
+const topics = (re: RegExp, what: string) =>
+  z.array(z.string().regex(re, { error: (iss) => `${show(iss.input)} is not a topic (${what})` })).default([]);
+
+const relativeInside = (p: string) =>
+  !path.isAbsolute(p) && !path.posix.normalize(p.replaceAll('\\', '/')).startsWith('../') && p !== '..';
+
+export const manifestSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Where editors find this schema; ignored by warden.' }),
+    name: pluginName().meta({ description: 'Unique plugin name.' }),
+    version: z
+      .string()
+      .refine((v) => semver.valid(v) !== null, { error: (iss) => `${show(iss.input)} is not a semver version` })
+      .meta({ description: 'The plugin version (semver).' }),
+    description: z.string().default(''),
+    kind: z
+      .enum(PLUGIN_KINDS, { error: (iss) => `expected one of ${PLUGIN_KINDS.join(', ')}, got ${show(iss.input)}` })
+      .default('service'),
+    main: nonEmpty()
+      .refine(relativeInside, {
+        error: (iss) => `must be a relative path inside the plugin folder, got ${show(iss.input)}`,
+      })
+      .optional()
+      .meta({ description: "Entry file run with the daemon's node (exactly one of main / command)." }),
+    command: z
+      .array(nonEmpty(), { error: (iss) => `expected a non-empty array of strings, got ${show(iss.input)}` })
+      .min(1, { error: 'expected a non-empty array of strings, got an empty one' })
+      .optional()
+      .meta({ description: 'Any executable and its arguments (exactly one of main / command).' }),
+    engines: z
+      .strictObject({
+        warden: range().optional().meta({ description: 'Semver range of warden versions this plugin works with.' }),
+      })
+      .default({}),
+    dependencies: z
+      .record(pluginName(), range())
+      .default({})
+      .meta({ description: 'Other plugins by name and version range: started first; the only ones it may call.' }),
+    permissions: z
+      .strictObject({
+        fs: z
+          .strictObject({ read: strings(), write: strings() })
+          .prefault({})
+          .meta({ description: 'Paths beyond its own folder, relative to the plugin folder.' }),
+        network: z.boolean().default(false),
+        childProcess: z.boolean().default(false),
+        env: z
+          .array(z.string().regex(ENV_NAME_RE, { error: (iss) => `${show(iss.input)} is not an environment variable name` }))
+          .default([])
+          .meta({ description: "The only variables passed from the daemon's environment." }),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({ memoryMb: posInt(), cpuPercent: posInt(), handles: posInt(), processes: posInt() })
+      .partial()
+      .default({})
+      .meta({ description: "May lower the operator's limits, never raise them." }),
+    callTimeoutMs: posInt().optional(),
+    schedules: z
+      .array(
+        z.strictObject({
+          cron: z.string().superRefine((v, ctx) => {
+            const problem = cronProblem(v);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem, input: v });
+          }).meta({ description: '5 fields, or 6 with seconds first.' }),
+          method: nonEmpty().refine((m) => !m.startsWith('warden.'), {
+            error: (iss) => `${show(iss.input)} is reserved (methods starting with "warden.")`,
+          }),
+          params: z.unknown().default({}),
+        }),
+      )
+      .default([]),
+    subscribes: topics(SUBSCRIBE_RE, 'dot-separated words, may end with ".*"'),
+    emits: topics(EMIT_RE, 'dot-separated words'),
+    config: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .meta({ description: "Default settings; the operator's plugins.<name>.config merges over them." }),
+  })
+  .superRefine((m, ctx) => {
+    if ((m.main === undefined) === (m.command === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'exactly one of "main" and "command" is required', input: m });
+    }
+    if (Object.hasOwn(m.dependencies, m.name)) {
+      ctx.addIssue({ code: 'custom', path: ['dependencies', m.name], message: 'a plugin may not depend on itself', input: m });
+    }
+  });
+
+export type ValidateResult = { ok: true; manifest: Manifest } | { ok: false; reason: string };
+
+/** Validates a parsed plugin.json; the reason is one line `plugin.json: <field>: <problem>`. */
+export function validateManifest(raw: unknown): ValidateResult {
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    if (!first) return { ok: false, reason: 'plugin.json: invalid' };
+    if (first.path.length === 0 && first.code === 'invalid_type') {
+      return { ok: false, reason: `plugin.json: expected an object at the top level, got ${show(raw)}` };
+    }
+    const { path: where, reason } = describeIssue(first, raw);
+    return { ok: false, reason: where ? `plugin.json: ${where}: ${reason}` : `plugin.json: ${reason}` };
+  }
+  const m = parsed.data;
+  const wanted = m.engines.warden;
+  if (wanted !== undefined && !semver.satisfies(WARDEN_VERSION, wanted, { includePrerelease: true })) {
+    return { ok: false, reason: `plugin.json: engines.warden ${JSON.stringify(wanted)} is not satisfied by warden ${WARDEN_VERSION}` };
+  }
+  const manifest: Manifest = {
+    name: m.name,
+    version: m.version,
+    description: m.description,
+    kind: m.kind,
+    ...(m.main !== undefined ? { main: m.main } : { command: m.command ?? [] }),
+    engines: m.engines.warden !== undefined ? { warden: m.engines.warden } : {},
+    dependencies: { ...m.dependencies },
+    permissions: {
+      fs: { read: m.permissions.fs.read, write: m.permissions.fs.write },
+      network: m.permissions.network,
+      childProcess: m.permissions.childProcess,
+      env: m.permissions.env,
+    },
+    limits: m.limits,
+    ...(m.callTimeoutMs !== undefined ? { callTimeoutMs: m.callTimeoutMs } : {}),
+    schedules: m.schedules.map((s) => ({ cron: s.cron, method: s.method, params: s.params })),
+    subscribes: m.subscribes,
+    emits: m.emits,
+    config: m.config,
+  };
+  return { ok: true, manifest };
+}
+
+/** The JSON Schema of plugin.json for editors (`"$schema": "…/schema/plugin.schema.json"`). */
+export function manifestJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(manifestSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema, ...rest } = generated;
+  return {
+    $schema,
+    $id: 'urn:warden:schema:plugin.json',
+    title: 'warden plugin manifest (plugin.json)',
+    description:
+      'A warden plugin: a folder whose plugin.json names the plugin and how to run it. ' +
+      'Checks the schema cannot express (semver validity, cron fields, engines.warden) are made by warden itself.',
+    ...rest,
+    // zod cannot say "exactly one of"; editors should still flag both or neither.
+    oneOf: [{ required: ['main'] }, { required: ['command'] }],
+  };
+}

@@ -1,0 +1,23 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The package root: this module lives in src/sdk/ or dist/sdk/. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** File URL of the compiled preload module that maps `warden/sdk` to this SDK. */
+export const SDK_REGISTER_URL: string = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'sdk', 'register.js')).href;
+
+/**
+ * Extra node arguments for running a JS plugin found in `pluginDir`: none when `warden/sdk` already
+ * resolves from there (a dependency, or package self-reference inside this repository), else
+ * `--import <register.js>` so the import resolves to this SDK.
+ */
+export function sdkLoaderArgs(pluginDir: string): string[] {
+  try {
+    createRequire(join(pluginDir, 'x.js')).resolve('warden/sdk');
+    return [];
+  } catch {
+    return ['--import', SDK_REGISTER_URL];
+  }
+}

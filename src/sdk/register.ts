@@ -1,0 +1,7 @@
+/**
+ * Preloaded with `node --import <file URL of this module>` (see loader-args.ts) for plugins that
+ * cannot resolve `warden/sdk` by themselves.
+ */
+import { register } from 'node:module';
+
+register('./resolve-hooks.js', import.meta.url);

@@ -1,0 +1,395 @@
+import type { Logger } from 'pino';
+import type { PluginSettings } from '../config/types.js';
+import { describeExit, type ExitInfo } from '../host/exit.js';
+import { PluginHost, type PluginRequests } from '../host/plugin-host.js';
+import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import type { LogSystem } from '../logging/index.js';
+import type { DiscoveredPlugin, Manifest, PluginKind } from '../manifest/types.js';
+import { backoffDelay } from '../policies/backoff.js';
+import { CircuitBreaker } from '../policies/circuit-breaker.js';
+import type { Clock } from '../policies/clock.js';
+import { describeExhaustion, RestartBudget } from '../policies/restart-budget.js';
+import { PluginStateMachine } from '../policies/state-machine.js';
+import type { Capabilities } from '../sandbox/capabilities.js';
+import { buildLaunch } from '../sandbox/launch.js';
+import type { StateStore } from '../state/store.js';
+import { classifyCallOutcome, RecentErrors } from './calls.js';
+import { describeEnforcement } from './enforcement.js';
+import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } from './types.js';
+
+/** What every managed plugin shares with the daemon. */
+export interface PluginEnvironment {
+  logs: LogSystem;
+  store: StateStore;
+  clock: Clock;
+  capabilities: Capabilities;
+  random?: () => number;
+}
+
+export interface PluginDefinition {
+  discovered: DiscoveredPlugin;
+  settings: PluginSettings;
+  config: Record<string, unknown>;
+  /** False when the operator's config sets `plugins.<name>.enabled: false`. */
+  enabledByConfig: boolean;
+  requests: PluginRequests;
+}
+
+type Operation = () => Promise<void>;
+
+/**
+ * One plugin under supervision: the state machine, its current process, the restart budget and the circuit.
+ * Lifecycle operations run one at a time; a stop cuts short a start in progress.
+ */
+export class ManagedPlugin {
+  readonly name: string;
+  private definition: PluginDefinition;
+  private readonly env: PluginEnvironment;
+  private readonly machine: PluginStateMachine;
+  private readonly budget: RestartBudget;
+  private readonly circuit: CircuitBreaker;
+  private readonly recentErrors = new RecentErrors(20);
+  private host: PluginHost | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private restartTimer: NodeJS.Timeout | null = null;
+  private startAborted = false;
+  private reason: string | null = null;
+  private lastError: LastError | null = null;
+  private startedAt: string | null = null;
+  private restarts = 0;
+  private launches = 0;
+
+  constructor(name: string, definition: PluginDefinition, env: PluginEnvironment) {
+    this.name = name;
+    this.definition = definition;
+    this.env = env;
+    this.budget = new RestartBudget(definition.settings.restart, env.clock);
+    this.circuit = new CircuitBreaker(definition.settings.circuit, env.clock);
+    const persisted = env.store.get(name);
+    let initial: PluginState = 'stopped';
+    if (!definition.discovered.ok) {
+      initial = 'invalid';
+      this.reason = definition.discovered.reason;
+    } else if (persisted?.disabled) {
+      initial = 'disabled';
+      this.reason = persisted.reason ?? 'disabled';
+    } else if (!definition.enabledByConfig) {
+      initial = 'disabled';
+      this.reason = `disabled in config (plugins.${name}.enabled: false)`;
+    }
+    this.machine = new PluginStateMachine(initial, (from, to) =>
+      this.log().debug({ from, to }, `state ${from} -> ${to}`),
+    );
+  }
+
+  get state(): PluginState {
+    return this.machine.state;
+  }
+
+  get discovered(): DiscoveredPlugin {
+    return this.definition.discovered;
+  }
+
+  get manifest(): Manifest | null {
+    return this.definition.discovered.ok ? this.definition.discovered.manifest : null;
+  }
+
+  /** Applies new settings (config reload); they take effect for the next process and the next calls. */
+  updateDefinition(definition: PluginDefinition): void {
+    this.definition = definition;
+    this.budget.updateSettings(definition.settings.restart);
+    this.circuit.updateSettings(definition.settings.circuit);
+  }
+
+  /** First start at daemon start-up: only plugins that are neither invalid nor disabled. */
+  boot(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.state === 'stopped') await this.launch();
+    });
+  }
+
+  start(): Promise<void> {
+    this.refuseIn(['invalid', 'disabled'], 'start');
+    return this.exclusive(async () => {
+      this.refuseIn(['invalid', 'disabled'], 'start');
+      if (this.state === 'running' || this.state === 'starting') return;
+      this.cancelRestartTimer();
+      this.reason = null;
+      await this.launch();
+    });
+  }
+
+  stop(): Promise<void> {
+    this.refuseIn(['invalid', 'disabled'], 'stop');
+    this.abortStart();
+    return this.exclusive(async () => {
+      this.refuseIn(['invalid', 'disabled'], 'stop');
+      await this.halt('stopped');
+      this.reason = null;
+    });
+  }
+
+  restart(): Promise<void> {
+    this.refuseIn(['invalid', 'disabled'], 'restart');
+    this.abortStart();
+    return this.exclusive(async () => {
+      this.refuseIn(['invalid', 'disabled'], 'restart');
+      await this.halt('stopped');
+      this.reason = null;
+      await this.launch();
+    });
+  }
+
+  enable(): Promise<void> {
+    this.refuseIn(['invalid'], 'enable');
+    return this.exclusive(async () => {
+      if (this.state !== 'disabled') return;
+      await this.env.store.clearDisabled(this.name);
+      this.budget.reset();
+      this.circuit.reset();
+      this.reason = null;
+      await this.launch();
+    });
+  }
+
+  disable(reason = 'disabled by the operator'): Promise<void> {
+    this.refuseIn(['invalid'], 'disable');
+    this.abortStart();
+    return this.exclusive(async () => {
+      if (this.state === 'disabled' || this.state === 'invalid') return;
+      await this.halt('disabled');
+      this.reason = reason;
+      await this.env.store.setDisabled(this.name, reason);
+    });
+  }
+
+  /** Daemon shutdown: stop through the ladder, whatever the state, and leave persisted state alone. */
+  shutdown(): Promise<void> {
+    this.abortStart();
+    this.cancelRestartTimer();
+    return this.exclusive(async () => {
+      if (['running', 'starting', 'backoff', 'waiting'].includes(this.state)) await this.halt('stopped');
+    });
+  }
+
+  /** Forced shutdown: SIGKILL the process group now. */
+  kill(): void {
+    this.cancelRestartTimer();
+    this.host?.kill();
+  }
+
+  /** A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer. */
+  async call(method: string, params: unknown, timeoutMs?: number): Promise<unknown> {
+    const host = this.host;
+    if (this.state !== 'running' || !host) {
+      const why = this.reason ? `: ${this.reason}` : '';
+      throw new RpcError(ErrorCodes.NotRunning, `plugin ${this.name} is not running (state: ${this.state})${why}`);
+    }
+    if (method.startsWith('warden.')) {
+      throw new RpcError(ErrorCodes.InvalidParams, `method names that start with "warden." are reserved: ${method}`);
+    }
+    const permit = this.circuit.tryAcquire();
+    if (!permit) {
+      const retry = Math.ceil(this.circuit.retryAfterMs() / 1000);
+      throw new RpcError(
+        ErrorCodes.CircuitOpen,
+        `circuit open for ${this.name} after ${this.circuit.consecutiveFailures()} consecutive failed calls; next trial in ${retry}s`,
+      );
+    }
+    try {
+      const result = await host.request(method, params, timeoutMs ?? this.definition.settings.callTimeoutMs);
+      this.circuit.release(permit, 'success');
+      return result;
+    } catch (error) {
+      const rpcError =
+        error instanceof RpcError ? error : new RpcError(ErrorCodes.InternalError, String((error as Error)?.message ?? error));
+      const outcome = classifyCallOutcome(rpcError);
+      this.circuit.release(permit, outcome);
+      this.recentErrors.add(method, rpcError, this.env.clock.now());
+      if (outcome === 'failure') this.lastError = { time: this.nowIso(), kind: 'call', message: `${method}: ${rpcError.message}` };
+      throw rpcError;
+    }
+  }
+
+  /** A notification to the running process (events); dropped when it is not running. */
+  notify(method: string, params: unknown): boolean {
+    if (this.state !== 'running' || !this.host) return false;
+    this.host.notify(method, params);
+    return true;
+  }
+
+  status(): PluginStatus {
+    const discovered = this.definition.discovered;
+    const manifest = discovered.ok ? discovered.manifest : null;
+    const kind: PluginKind = manifest ? manifest.kind : discovered.ok ? 'service' : discovered.kind;
+    const running = this.host && !this.host.exited && ['starting', 'running', 'stopping'].includes(this.state);
+    return {
+      name: this.name,
+      version: manifest ? manifest.version : discovered.ok ? null : discovered.version,
+      kind,
+      state: this.state,
+      pid: running ? this.host!.pid : null,
+      startedAt: this.state === 'running' ? this.startedAt : null,
+      restarts: this.restarts,
+      circuit: this.circuit.state,
+      usage: null,
+      limits: { ...this.definition.settings.limits },
+      enforcement: describeEnforcement(this.env.capabilities, manifest),
+      reason: this.reason,
+      lastError: this.lastError,
+    };
+  }
+
+  recentErrorList(): RecentError[] {
+    return this.recentErrors.list();
+  }
+
+  /** Spawns a process and completes the handshake; a failure goes to the restart policy. Runs under the lock. */
+  private async launch(): Promise<void> {
+    const discovered = this.definition.discovered;
+    if (!discovered.ok) return;
+    this.startAborted = false;
+    this.machine.to('starting');
+    if (this.launches++ > 0) this.restarts++;
+    const { settings } = this.definition;
+    let host: PluginHost;
+    try {
+      host = new PluginHost({
+        name: this.name,
+        version: discovered.manifest.version,
+        launch: buildLaunch({
+          dir: discovered.dir,
+          manifest: discovered.manifest,
+          capabilities: this.env.capabilities,
+          envAllowed: discovered.manifest.permissions.env,
+        }),
+        loggerFor: (pid) => this.env.logs.pluginLogger(this.name, { pid, restarts: this.restarts }),
+        requests: this.definition.requests,
+        startTimeoutMs: settings.startTimeoutMs,
+        health: settings.health,
+        onExit: (exit) => this.onHostExit(host, exit),
+        onHang: (message) => this.onHostHang(host, message),
+      });
+    } catch (error) {
+      this.fail('start', (error as Error).message);
+      return;
+    }
+    this.host = host;
+    try {
+      await host.start({ config: this.definition.config, state: null });
+    } catch (error) {
+      if (this.startAborted) return; // the stop that aborted it finishes the job
+      await host.stop(settings.stopTimeoutMs, { graceful: false });
+      this.fail('start', (error as Error).message);
+      return;
+    }
+    if (this.startAborted) return;
+    this.machine.to('running');
+    this.startedAt = this.nowIso();
+    this.reason = null;
+    this.log().info({ methods: host.methods }, `running (pid ${host.pid})`);
+  }
+
+  /** Takes a live or starting process down the ladder and settles in `target`. Runs under the lock. */
+  private async halt(target: 'stopped' | 'disabled'): Promise<void> {
+    this.cancelRestartTimer();
+    const host = this.host;
+    if ((this.state === 'running' || this.state === 'starting') && host) {
+      this.machine.to('stopping');
+      const exit = await host.stop(this.definition.settings.stopTimeoutMs);
+      this.log().info(`stopped (${describeExit(exit)})`);
+    }
+    this.host = null;
+    if (this.state !== target) this.machine.to(target);
+  }
+
+  private onHostExit(host: PluginHost, exit: ExitInfo): void {
+    this.background(async () => {
+      // Exits we caused (stop, hang, a failed start) are handled where we caused them.
+      if (this.host !== host || this.state !== 'running') return;
+      this.host = null;
+      this.fail('crash', describeExit(exit));
+    });
+  }
+
+  private onHostHang(host: PluginHost, message: string): void {
+    this.background(async () => {
+      if (this.host !== host || this.state !== 'running') return;
+      this.log().warn(`hung: ${message}; killing it`);
+      this.machine.to('stopping');
+      await host.stop(this.definition.settings.stopTimeoutMs, { graceful: false });
+      this.host = null;
+      this.fail('hang', message);
+    });
+  }
+
+  /** A failure of the process: back off and restart, or disable once the restart budget is spent. */
+  private fail(kind: FailureKind, message: string): void {
+    this.lastError = { time: this.nowIso(), kind, message };
+    const { exhausted, failuresInWindow } = this.budget.recordFailure();
+    const { restart } = this.definition.settings;
+    if (exhausted) {
+      this.reason = describeExhaustion(failuresInWindow, restart.windowMs, `${kind}: ${message}`);
+      this.machine.to('disabled');
+      this.log().error(`disabled: ${this.reason}`);
+      void this.env.store.setDisabled(this.name, this.reason).catch((error: Error) =>
+        this.log().error(`could not persist the disabled state: ${error.message}`),
+      );
+      return;
+    }
+    const delay = backoffDelay(failuresInWindow, restart, this.env.random);
+    this.reason = `${kind}: ${message}; restarting in ${delay}ms`;
+    this.machine.to('backoff');
+    this.log().warn(this.reason);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.background(async () => {
+        if (this.state === 'backoff') await this.launch();
+      });
+    }, delay);
+  }
+
+  private abortStart(): void {
+    if (this.state !== 'starting' || !this.host) return;
+    this.startAborted = true;
+    this.host.kill();
+  }
+
+  private cancelRestartTimer(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+  }
+
+  private refuseIn(states: PluginState[], action: string): void {
+    if (!states.includes(this.state)) return;
+    const hint = this.state === 'disabled' && action !== 'disable' ? '; run `warden enable` first' : '';
+    const why = this.reason ? ` (${this.reason})` : '';
+    throw new RpcError(
+      ErrorCodes.NotAllowedInState,
+      `cannot ${action} plugin ${this.name}: it is ${this.state}${why}${hint}`,
+      { state: this.state },
+    );
+  }
+
+  /** Runs lifecycle operations one at a time; errors reach the caller, never the queue. */
+  private exclusive(operation: Operation): Promise<void> {
+    const run = this.queue.then(operation);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** An operation nobody awaits (process events, timers): its failure is logged, not lost. */
+  private background(operation: Operation): void {
+    this.exclusive(operation).catch((error: Error) =>
+      this.log().error({ stack: error.stack }, `supervision error: ${error.message}`),
+    );
+  }
+
+  private log(): Logger {
+    return this.env.logs.pluginLogger(this.name, { pid: this.host?.pid ?? null, restarts: this.restarts });
+  }
+
+  private nowIso(): string {
+    return new Date(this.env.clock.now()).toISOString();
+  }
+}

@@ -1,0 +1,257 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { ConfigError, defaultConfig, loadConfig, resolveConfigPath } from '../../src/config/load.js';
+
+let tmp: string;
+let cfgDir: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'warden-config-'));
+  cfgDir = path.join(tmp, 'config');
+  await mkdir(cfgDir);
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function load(text: string) {
+  const file = path.join(cfgDir, 'warden.yaml');
+  await writeFile(file, text);
+  return loadConfig(file);
+}
+
+/** The ConfigError message a config text produces (fails the test if it loads). */
+async function errorOf(text: string): Promise<string> {
+  try {
+    await load(text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('defaults', () => {
+  test('an empty file gives every default, paths resolved against the config folder', async () => {
+    const c = await load('');
+    expect(c).toEqual({
+      file: path.join(cfgDir, 'warden.yaml'),
+      pluginsDir: path.join(tmp, 'plugins'),
+      stateDir: path.join(tmp, 'var'),
+      socket: { path: path.join(tmp, 'var', 'warden.sock'), mode: 0o660, group: null },
+      logging: { level: 'info', dir: path.join(tmp, 'var', 'logs'), maxBytes: 10485760, keep: 5 },
+      sampling: { intervalMs: 1000 },
+      defaults: {
+        limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
+        callTimeoutMs: 30000,
+        startTimeoutMs: 10000,
+        stopTimeoutMs: 5000,
+        health: { intervalMs: 5000, timeoutMs: 2000 },
+        restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 5, windowMs: 60000 },
+        circuit: { failureThreshold: 5, cooldownMs: 30000 },
+      },
+      hotReload: { enabled: true, debounceMs: 300 },
+      metrics: { listen: null },
+      plugins: {},
+    });
+  });
+
+  test('a comments-only file, "{}" and empty sections are all defaults', async () => {
+    const empty = await load('');
+    expect(await load('# nothing here\n')).toEqual(empty);
+    expect(await load('{}')).toEqual(empty);
+    expect(await load('socket:\ndefaults:\n  restart:\nplugins:\n')).toEqual(empty);
+  });
+
+  test('defaultConfig(baseDir) equals loading an empty file there, with file null', async () => {
+    const loaded = await load('');
+    expect(defaultConfig(cfgDir)).toEqual({ ...loaded, file: null });
+  });
+});
+
+describe('values and paths', () => {
+  test('the example from CONTRACT §2 loads as written', async () => {
+    const c = await load(`
+pluginsDir: ../plugins
+stateDir: ../var                 # state.json lives here
+socket: { path: ../var/warden.sock, mode: "0660", group: null }
+logging: { level: info, dir: ../var/logs, maxBytes: 10485760, keep: 5 }
+sampling: { intervalMs: 1000 }
+defaults:
+  limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 }
+  callTimeoutMs: 30000
+  startTimeoutMs: 10000
+  stopTimeoutMs: 5000
+  health: { intervalMs: 5000, timeoutMs: 2000 }
+  restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 5, windowMs: 60000 }
+  circuit: { failureThreshold: 5, cooldownMs: 30000 }
+hotReload: { enabled: true, debounceMs: 300 }
+metrics: { listen: null }
+plugins:
+  some-plugin: { enabled: true, limits: { memoryMb: 128 }, permissions: { network: false }, config: {} }
+`);
+    expect({ ...c, plugins: {} }).toEqual({ ...defaultConfig(cfgDir), file: c.file });
+    expect(c.plugins).toEqual({
+      'some-plugin': { enabled: true, limits: { memoryMb: 128 }, permissions: { network: false }, config: {} },
+    });
+  });
+
+  test('every path resolves against the config folder, absolute ones stay', async () => {
+    const c = await load(
+      [
+        'pluginsDir: ./p',
+        'stateDir: state',
+        'socket: { path: run/w.sock }',
+        'logging: { dir: /var/log/warden }',
+      ].join('\n'),
+    );
+    expect(c.pluginsDir).toBe(path.join(cfgDir, 'p'));
+    expect(c.stateDir).toBe(path.join(cfgDir, 'state'));
+    expect(c.socket.path).toBe(path.join(cfgDir, 'run', 'w.sock'));
+    expect(c.logging.dir).toBe('/var/log/warden');
+  });
+
+  test('a relative config file path is made absolute', async () => {
+    await writeFile(path.join(cfgDir, 'warden.yaml'), 'pluginsDir: p');
+    const rel = path.relative(process.cwd(), path.join(cfgDir, 'warden.yaml'));
+    const c = loadConfig(rel);
+    expect(c.file).toBe(path.join(cfgDir, 'warden.yaml'));
+    expect(c.pluginsDir).toBe(path.join(cfgDir, 'p'));
+  });
+
+  test('partial nested objects keep the other defaults', async () => {
+    const c = await load('defaults:\n  restart: { maxRestarts: 2 }\n  limits: { memoryMb: 64 }\nlogging: { level: debug }');
+    expect(c.defaults.restart).toEqual({ initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 2, windowMs: 60000 });
+    expect(c.defaults.limits).toEqual({ memoryMb: 64, cpuPercent: 100, handles: 256, processes: 16 });
+    expect(c.logging).toMatchObject({ level: 'debug', maxBytes: 10485760, keep: 5 });
+    expect(c.defaults.callTimeoutMs).toBe(30000);
+  });
+
+  test('JSON is accepted', async () => {
+    const c = await load('{"sampling": {"intervalMs": 250}, "hotReload": {"enabled": false}}');
+    expect(c.sampling.intervalMs).toBe(250);
+    expect(c.hotReload).toEqual({ enabled: false, debounceMs: 300 });
+  });
+
+  test.each([
+    ['"0660"', 0o660],
+    ['"660"', 0o660],
+    ['"0600"', 0o600],
+    ['0660', 0o660], // unquoted leading zero: octal, as chmod reads it
+    ['0o640', 0o640],
+    ['384', 0o600], // a plain number is the mode itself
+  ])('socket.mode %s', async (text, mode) => {
+    expect((await load(`socket: { mode: ${text} }`)).socket.mode).toBe(mode);
+  });
+
+  test('restart.initialDelayMs and maxRestarts may be 0; group and metrics.listen may be set', async () => {
+    const c = await load(
+      'defaults: { restart: { initialDelayMs: 0, maxRestarts: 0 } }\nsocket: { group: warden }\nmetrics: { listen: "127.0.0.1:9464" }',
+    );
+    expect(c.defaults.restart.initialDelayMs).toBe(0);
+    expect(c.defaults.restart.maxRestarts).toBe(0);
+    expect(c.socket.group).toBe('warden');
+    expect(c.metrics.listen).toBe('127.0.0.1:9464');
+    expect((await load('metrics: { listen: "[::1]:0" }')).metrics.listen).toBe('[::1]:0');
+  });
+
+  test('plugin overrides are kept, with a free-form config', async () => {
+    const c = await load(
+      'plugins:\n  feed-reader: { enabled: false, limits: { memoryMb: 128 }, config: { anything: [1, {x: y}] } }\n  other:\n',
+    );
+    expect(c.plugins).toEqual({
+      'feed-reader': { enabled: false, limits: { memoryMb: 128 }, config: { anything: [1, { x: 'y' }] } },
+      other: {},
+    });
+  });
+});
+
+describe('errors: one line naming the key', () => {
+  test.each([
+    ['sampling: { intervalMs: fast }', 'config: sampling.intervalMs: expected a number, got "fast"'],
+    ['defaults: { limits: { memoryMb: -5 } }', 'config: defaults.limits.memoryMb: must be a positive integer, got -5'],
+    ['defaults: { limits: { handles: 1.5 } }', 'config: defaults.limits.handles: must be a positive integer, got 1.5'],
+    ['defaults: { callTimeoutMs: 0 }', 'config: defaults.callTimeoutMs: must be a positive integer, got 0'],
+    ['defaults: { restart: { maxRestarts: -1 } }', 'config: defaults.restart.maxRestarts: must be a non-negative integer, got -1'],
+    ['defaults: { health: { intervalMs: 9999999999 } }', 'config: defaults.health.intervalMs: must be at most 2147483647, got 9999999999'],
+    ['socket: { mode: rw }', 'config: socket.mode: expected an octal file mode like "0660", got "rw"'],
+    ['socket: { mode: "0968" }', 'config: socket.mode: expected an octal file mode like "0660", got "0968"'],
+    ['socket: { mode: 660 }', 'config: socket.mode: expected an octal file mode like "0660", got 660'],
+    ['logging: { level: loud }', 'config: logging.level: expected one of trace, debug, info, warn, error, fatal, got "loud"'],
+    ['plugins: { foo: { limitz: {} } }', 'config: plugins.foo.limitz: unknown key'],
+    ['plugins: { foo: { limits: { memMb: 1 } } }', 'config: plugins.foo.limits.memMb: unknown key'],
+    ['samplng: { intervalMs: 5 }', 'config: samplng: unknown key'],
+    ['defaults: { restart: { maxRetries: 3 } }', 'config: defaults.restart.maxRetries: unknown key'],
+    ['plugins: { Foo_Bar: {} }', 'config: plugins.Foo_Bar: plugin name "Foo_Bar" must match ^[a-z0-9][a-z0-9-]{0,63}$'],
+    ['plugins: { foo: { enabled: maybe } }', 'config: plugins.foo.enabled: expected true or false, got "maybe"'],
+    ['plugins: { foo: { config: [1] } }', 'config: plugins.foo.config: expected an object, got an array'],
+    ['metrics: { listen: 9464 }', 'config: metrics.listen: expected null or "host:port", got 9464'],
+    ['metrics: { listen: "localhost:99999" }', 'config: metrics.listen: expected null or "host:port", got "localhost:99999"'],
+    ['sampling: 5', 'config: sampling: expected an object, got 5'],
+    ['pluginsDir: ""', 'config: pluginsDir: must not be empty'],
+    [
+      'defaults: { restart: { initialDelayMs: 5000, maxDelayMs: 1000 } }',
+      'config: defaults.restart.maxDelayMs: must be at least initialDelayMs (5000), got 1000',
+    ],
+  ])('%s', async (text, message) => {
+    expect(await errorOf(text)).toBe(message);
+  });
+
+  test('the error carries where and why separately', async () => {
+    const err = await load('logging: { keep: 0 }').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toMatchObject({ where: 'logging.keep', reason: 'must be a positive integer, got 0' });
+  });
+
+  test('anything under plugins.<name>.config is free-form', async () => {
+    const c = await load('plugins: { foo: { config: { limitz: 1, nested: { whatever: true } } } }');
+    expect(c.plugins['foo']?.config).toEqual({ limitz: 1, nested: { whatever: true } });
+  });
+
+  test('a missing file', () => {
+    const file = path.join(cfgDir, 'nope.yaml');
+    expect(() => loadConfig(file)).toThrow(new ConfigError(file, 'file not found'));
+    expect(() => loadConfig(file)).toThrow(`config: ${file}: file not found`);
+  });
+
+  test('a YAML syntax error names the line, on one line', async () => {
+    const message = await errorOf('sampling:\n  intervalMs: 5\nlogging: [info\nkeep: 3\n');
+    expect(message).toMatch(new RegExp(`^config: ${escape(path.join(cfgDir, 'warden.yaml'))}: line 4: \\S.*$`));
+    expect(message).not.toContain('\n');
+    expect(message).not.toMatch(/at line \d+, column/);
+  });
+
+  test('duplicate keys are an error', async () => {
+    expect(await errorOf('sampling: {}\nsampling: {}\n')).toBe(
+      `config: ${path.join(cfgDir, 'warden.yaml')}: line 2: Map keys must be unique`,
+    );
+  });
+
+  test('a top level that is not a mapping', async () => {
+    expect(await errorOf('- a\n- b\n')).toBe(
+      `config: ${path.join(cfgDir, 'warden.yaml')}: expected a mapping of settings at the top level, got an array`,
+    );
+  });
+});
+
+describe('resolveConfigPath', () => {
+  test('--config, else WARDEN_CONFIG, else config/warden.yaml, against cwd', () => {
+    const cwd = '/srv/app';
+    const env = { WARDEN_CONFIG: 'env.yaml' };
+    expect(resolveConfigPath({ flag: 'flag.yaml', env, cwd })).toBe('/srv/app/flag.yaml');
+    expect(resolveConfigPath({ env, cwd })).toBe('/srv/app/env.yaml');
+    expect(resolveConfigPath({ env: {}, cwd })).toBe('/srv/app/config/warden.yaml');
+    expect(resolveConfigPath({ flag: '/etc/warden.yaml', env, cwd })).toBe('/etc/warden.yaml');
+    expect(resolveConfigPath({ env: { WARDEN_CONFIG: '' }, cwd })).toBe('/srv/app/config/warden.yaml');
+  });
+
+  test('cwd defaults to the process cwd', () => {
+    expect(resolveConfigPath({ env: {} })).toBe(path.join(process.cwd(), 'config', 'warden.yaml'));
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,181 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { discoverPlugins, loadPlugin } from '../../src/manifest/discover.js';
+import type { DiscoveredPlugin } from '../../src/manifest/types.js';
+
+let tmp: string;
+let pluginsDir: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'warden-discover-'));
+  pluginsDir = path.join(tmp, 'plugins');
+  await mkdir(pluginsDir);
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Makes pluginsDir/<folder> with the given plugin.json (object → JSON, string → as is) and files. */
+async function plugin(folder: string, manifest: unknown, files: string[] = ['index.js']): Promise<string> {
+  const dir = path.join(pluginsDir, folder);
+  await mkdir(dir, { recursive: true });
+  if (manifest !== undefined) {
+    await writeFile(path.join(dir, 'plugin.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+  }
+  for (const f of files) {
+    await mkdir(path.dirname(path.join(dir, f)), { recursive: true });
+    await writeFile(path.join(dir, f), '');
+  }
+  return dir;
+}
+
+const good = (name: string, extra: Record<string, unknown> = {}) => ({ name, version: '1.0.0', main: 'index.js', ...extra });
+
+function summary(list: DiscoveredPlugin[]) {
+  return list.map((p) =>
+    p.ok
+      ? { ok: true, name: p.manifest.name, folder: path.basename(p.dir) }
+      : { ok: false, name: p.name, folder: path.basename(p.dir), version: p.version, kind: p.kind, reason: p.reason },
+  );
+}
+
+describe('discoverPlugins', () => {
+  test('a mix of good, broken and non-plugin folders', async () => {
+    await plugin('alpha', good('alpha', { kind: 'processor' }));
+    await plugin('zeta-folder', good('beta'));
+    await plugin('broken', '{ "name": "broken", ');
+    await plugin('invalid', { name: 'gamma', version: '2.0.0', kind: 'analyzer', main: 'index.js', limits: { memoryMb: -1 } });
+    const noMain = await plugin('no-main', good('delta'), []);
+    const dup = await plugin('alpha-copy', good('alpha', { version: '9.9.9' }));
+    await plugin('.hidden', good('hidden'));
+    await plugin('node_modules', good('nm'));
+    await plugin('not-a-plugin', undefined, ['README.md']);
+    await writeFile(path.join(pluginsDir, 'stray-file.json'), '{}');
+
+    const found = await discoverPlugins(pluginsDir);
+    expect(summary(found)).toEqual([
+      { ok: true, name: 'alpha', folder: 'alpha' },
+      {
+        ok: false,
+        name: 'alpha',
+        folder: 'alpha-copy',
+        version: '9.9.9',
+        kind: 'service',
+        reason: `duplicate plugin name "alpha" (also in ${path.join(pluginsDir, 'alpha')})`,
+      },
+      { ok: true, name: 'beta', folder: 'zeta-folder' },
+      {
+        ok: false,
+        name: 'broken',
+        folder: 'broken',
+        version: null,
+        kind: 'service',
+        reason: expect.stringMatching(/^plugin\.json: not valid JSON: \S[^\n]*$/),
+      },
+      {
+        ok: false,
+        name: 'delta',
+        folder: 'no-main',
+        version: '1.0.0',
+        kind: 'service',
+        reason: `plugin.json: main: "index.js" not found in ${noMain}`,
+      },
+      {
+        ok: false,
+        name: 'gamma',
+        folder: 'invalid',
+        version: '2.0.0',
+        kind: 'analyzer',
+        reason: 'plugin.json: limits.memoryMb: expected a positive integer, got -1',
+      },
+    ]);
+    expect(found.every((p) => path.isAbsolute(p.dir))).toBe(true);
+    expect(found.find((p) => path.basename(p.dir) === 'alpha-copy')?.dir).toBe(dup);
+  });
+
+  test('a missing pluginsDir is an empty list', async () => {
+    expect(await discoverPlugins(path.join(tmp, 'nowhere'))).toEqual([]);
+  });
+
+  test('an empty pluginsDir is an empty list', async () => {
+    expect(await discoverPlugins(pluginsDir)).toEqual([]);
+  });
+
+  test('an invalid duplicate does not take the name from a valid plugin', async () => {
+    await plugin('a-broken', good('same', { version: 'nope' }));
+    await plugin('b-good', good('same'));
+    const found = summary(await discoverPlugins(pluginsDir));
+    expect(found.map((p) => [p.name, p.folder, p.ok])).toEqual([
+      ['same', 'a-broken', false],
+      ['same', 'b-good', true],
+    ]);
+    expect(found[0]).toMatchObject({ reason: 'plugin.json: version: "nope" is not a semver version' });
+  });
+
+  test('a symlinked plugin folder counts', async () => {
+    const elsewhere = path.join(tmp, 'elsewhere');
+    await mkdir(elsewhere);
+    await writeFile(path.join(elsewhere, 'plugin.json'), JSON.stringify(good('linked')));
+    await writeFile(path.join(elsewhere, 'index.js'), '');
+    await symlink(elsewhere, path.join(pluginsDir, 'linked'));
+    expect(summary(await discoverPlugins(pluginsDir))).toEqual([{ ok: true, name: 'linked', folder: 'linked' }]);
+  });
+});
+
+describe('loadPlugin', () => {
+  test('a valid folder with main in a subfolder', async () => {
+    const dir = await plugin('p', good('p', { main: 'dist/main.js' }), ['dist/main.js']);
+    const r = await loadPlugin(dir);
+    expect(r).toMatchObject({ ok: true, dir, manifest: { name: 'p', main: 'dist/main.js' } });
+  });
+
+  test('a command plugin needs no main file', async () => {
+    const dir = await plugin('py', { name: 'py', version: '1.0.0', command: ['python3', 'main.py'] }, []);
+    expect((await loadPlugin(dir)).ok).toBe(true);
+  });
+
+  test('main that is a folder is not found', async () => {
+    const dir = await plugin('p', good('p', { main: 'lib' }), ['lib/x.js']);
+    expect(await loadPlugin(dir)).toMatchObject({ ok: false, reason: `plugin.json: main: "lib" not found in ${dir}` });
+  });
+
+  test('main that is a symlink out of the folder', async () => {
+    const outside = path.join(tmp, 'outside.js');
+    await writeFile(outside, '');
+    const dir = await plugin('p', good('p'), []);
+    await symlink(outside, path.join(dir, 'index.js'));
+    expect(await loadPlugin(dir)).toMatchObject({
+      ok: false,
+      name: 'p',
+      reason: `plugin.json: main: "index.js" resolves outside ${dir}`,
+    });
+  });
+
+  test('an invalid name falls back to the folder name', async () => {
+    const dir = await plugin('my-folder', good('Not Valid'));
+    expect(await loadPlugin(dir)).toMatchObject({ ok: false, name: 'my-folder', version: '1.0.0' });
+  });
+
+  test('engines mismatch keeps the declared name', async () => {
+    const dir = await plugin('x', good('future', { engines: { warden: '>=2' } }));
+    expect(await loadPlugin(dir)).toMatchObject({
+      ok: false,
+      name: 'future',
+      reason: 'plugin.json: engines.warden ">=2" is not satisfied by warden 1.0.0',
+    });
+  });
+
+  test('a folder without plugin.json, and a UTF-8 BOM', async () => {
+    const empty = await plugin('empty', undefined, []);
+    expect(await loadPlugin(empty)).toMatchObject({
+      ok: false,
+      name: 'empty',
+      version: null,
+      reason: `plugin.json: not found in ${empty}`,
+    });
+    const bom = await plugin('bom', `\uFEFF${JSON.stringify(good('bom'))}`);
+    expect((await loadPlugin(bom)).ok).toBe(true);
+  });
+});
