@@ -40,7 +40,8 @@ export async function listenControl(
 ): Promise<ControlServer> {
   await clearStaleSocket(options.path);
   await mkdir(dirname(options.path), { recursive: true });
-  const rpc = new JSONRPCServer<ConnectionState>();
+  // Expected errors (unknown plugin, bad params) are answers, not incidents; unexpected ones are logged below.
+  const rpc = new JSONRPCServer<ConnectionState>({ errorListener: () => undefined });
   for (const [name, handler] of Object.entries(methods)) {
     rpc.addMethod(name, async (params, connection) => {
       try {

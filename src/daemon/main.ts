@@ -68,6 +68,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return { ok: true };
   };
 
+  // Every plugin is listed (stopped, invalid or disabled) before the first client can ask.
+  supervisor.load(await discoverPlugins(config.pluginsDir));
+
   let control: ControlServer;
   try {
     control = await listenControl(
@@ -89,7 +92,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
   });
 
-  supervisor.load(await discoverPlugins(config.pluginsDir));
   await supervisor.bootAll();
   const plugins = supervisor.statuses();
   logger.info(

@@ -67,7 +67,7 @@ export class PluginHost {
     this.name = options.name;
     this.options = options;
     this.logger = options.loggerFor(null);
-    const server = new JSONRPCServer<void>();
+    const server = new JSONRPCServer<void>({ errorListener: () => undefined });
     this.rpc = new JSONRPCServerAndClient(server, new JSONRPCClient<void>((payload) => this.send(payload)));
     this.registerPluginRequests(server);
   }
