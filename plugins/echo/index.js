@@ -3,7 +3,7 @@ import { definePlugin, PluginError } from 'warden/sdk';
 
 definePlugin({
   init(ctx) {
-    ctx.log.info('echo ready', { version: ctx.version, pid: process.pid });
+    ctx.log.info('echo ready', { version: ctx.version });
     console.log('echo: console output goes to stderr, never to the protocol');
   },
 

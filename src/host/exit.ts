@@ -13,5 +13,6 @@ export function describeExit(exit: ExitInfo): string {
   if (exit.error) text = `could not start: ${exit.error}`;
   else if (exit.signal) text = `killed by ${exit.signal}`;
   else text = `exit code ${exit.code ?? 'unknown'}`;
-  return exit.lastStderr ? `${text}; last stderr: ${exit.lastStderr}` : text;
+  const failed = exit.error !== undefined || exit.signal !== null || exit.code !== 0;
+  return failed && exit.lastStderr ? `${text}; last stderr: ${exit.lastStderr}` : text;
 }

@@ -1,0 +1,160 @@
+// `npm run bench`: warden's figures side by side with baselines measured in the same run (contract §8).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectControl, type ControlClient } from '../control/client.js';
+import { PluginHost } from '../host/plugin-host.js';
+import { createLogSystem } from '../logging/index.js';
+import { loadPlugin } from '../manifest/discover.js';
+import { detectCapabilities } from '../sandbox/capabilities.js';
+import { buildLaunch } from '../sandbox/launch.js';
+import { PACKAGE_ROOT } from '../version.js';
+import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
+import { measureCalls, median, printTable, type CallFigures } from './stats.js';
+
+const SEQUENTIAL = 5000;
+const PIPELINED = 50_000;
+const IN_FLIGHT = 256;
+const CRASHES = 10;
+const ECHO_DIR = join(PACKAGE_ROOT, 'plugins/echo');
+
+async function benchBare(): Promise<CallFigures> {
+  const peer = new BarePeer();
+  try {
+    return await measureCalls(peer.call, { sequential: SEQUENTIAL, pipelined: PIPELINED, inFlight: IN_FLIGHT });
+  } finally {
+    await peer.close();
+  }
+}
+
+async function benchHost(): Promise<CallFigures> {
+  const discovered = await loadPlugin(ECHO_DIR);
+  if (!discovered.ok) throw new Error(`plugins/echo is invalid: ${discovered.reason}`);
+  const logs = createLogSystem({ level: 'warn', dir: null, maxBytes: 1 << 20, keep: 1 });
+  const host = new PluginHost({
+    name: 'echo',
+    version: discovered.manifest.version,
+    launch: buildLaunch({ dir: ECHO_DIR, manifest: discovered.manifest, capabilities: detectCapabilities(), envAllowed: [] }),
+    loggerFor: (pid) => logs.pluginLogger('echo', { pid, restarts: 0 }),
+    requests: { call: async () => null, emit: () => undefined },
+    startTimeoutMs: 10_000,
+    health: { intervalMs: 60_000, timeoutMs: 10_000 },
+  });
+  await host.start({ config: {}, state: null });
+  try {
+    return await measureCalls((params) => host.request('echo', params, 30_000), {
+      sequential: SEQUENTIAL,
+      pipelined: PIPELINED,
+      inFlight: IN_FLIGHT,
+    });
+  } finally {
+    await host.stop(5000);
+    await logs.close();
+  }
+}
+
+/** A real daemon on the repo's plugins folder, echo only, restarting at once after a crash. */
+async function withDaemon<T>(fn: (client: ControlClient) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+  const config = {
+    pluginsDir: join(PACKAGE_ROOT, 'plugins'),
+    stateDir: join(dir, 'var'),
+    socket: { path: join(dir, 'warden.sock') },
+    logging: { dir: join(dir, 'logs'), level: 'warn' },
+    defaults: { restart: { initialDelayMs: 0, maxRestarts: 1000, windowMs: 60_000 } },
+    plugins: { 'hello-python': { enabled: false } },
+  };
+  writeFileSync(join(dir, 'warden.yaml'), JSON.stringify(config));
+  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const client = await until(() => connectControl(config.socket.path, { timeoutMs: 500 }));
+    await until(async () => (await client.request<{ state: string }>('plugin.get', { name: 'echo' })).state === 'running' || undefined);
+    try {
+      return await fn(client);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchSocket(client: ControlClient): Promise<CallFigures> {
+  return measureCalls((params) => client.request('plugin.call', { name: 'echo', method: 'echo', params }), {
+    sequential: SEQUENTIAL,
+    pipelined: PIPELINED,
+    inFlight: IN_FLIGHT,
+  });
+}
+
+/** kill -9 the plugin, then call until it answers again: crash-to-answering with restart delay 0. */
+async function benchCrashToAnswer(client: ControlClient): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < CRASHES; i++) {
+    const { pid } = await until(async () => {
+      const status = await client.request<{ state: string; pid: number | null }>('plugin.get', { name: 'echo' });
+      return status.state === 'running' && status.pid ? status : undefined;
+    });
+    const start = process.hrtime.bigint();
+    process.kill(pid!, 'SIGKILL');
+    await until(() => client.request('plugin.call', { name: 'echo', method: 'echo', params: i }).then((r) => r === i || undefined), 1);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return times;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, intervalMs = 10, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error('bench: timed out waiting for the daemon');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+const us = (n: number) => `${n.toFixed(0)} µs`;
+const perSecond = (n: number) => `${Math.round(n / 1000)}k/s`;
+const ratio = (n: number) => `${n.toFixed(2)}×`;
+
+async function main(): Promise<void> {
+  console.log(`warden bench · node ${process.version} · ${process.platform} · ${(await import('node:os')).cpus().length} cores`);
+  const bare = await benchBare();
+  const host = await benchHost();
+  const { socket, crash } = await withDaemon(async (client) => ({ socket: await benchSocket(client), crash: await benchCrashToAnswer(client) }));
+  const respawn: number[] = [];
+  for (let i = 0; i < CRASHES; i++) respawn.push(await bareSpawnToAnswerMs());
+
+  printTable(
+    `Calls: ${SEQUENTIAL} sequential round trips, ${PIPELINED} pipelined with ${IN_FLIGHT} in flight`,
+    ['path', 'p50', 'p99', 'throughput', 'p50 vs (a)', 'throughput vs (a)'],
+    [
+      ['(a) bare child, NDJSON on a pipe', us(bare.p50Us), us(bare.p99Us), perSecond(bare.callsPerSecond), '1.00×', '1.00×'],
+      ['(b) warden plugin host → SDK plugin', us(host.p50Us), us(host.p99Us), perSecond(host.callsPerSecond), ratio(host.p50Us / bare.p50Us), ratio(host.callsPerSecond / bare.callsPerSecond)],
+      ['(c) control socket → daemon → plugin', us(socket.p50Us), us(socket.p99Us), perSecond(socket.callsPerSecond), ratio(socket.p50Us / bare.p50Us), ratio(socket.callsPerSecond / bare.callsPerSecond)],
+    ],
+  );
+  printTable(
+    `Restart: kill -9 of a plugin to its next answered call (restart delay 0), median of ${CRASHES}`,
+    ['what', 'median', 'max'],
+    [
+      ['warden: crash → restarted → answering', `${median(crash).toFixed(0)} ms`, `${Math.max(...crash).toFixed(0)} ms`],
+      ['baseline: spawn a bare node child → first answer', `${median(respawn).toFixed(0)} ms`, `${Math.max(...respawn).toFixed(0)} ms`],
+    ],
+  );
+  console.log('\nGoals (issue 2): (b) p50 within 1.5× of (a); (b) throughput at least 0.5× of (a). PM2 restarts in ~90 ms on this kind of machine (measured by the issue author, not in this run).');
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
