@@ -57,6 +57,19 @@ describe('the daemon', () => {
     for (const pid of [alpha.pid!, beta.pid!, python.pid!, child]) expect(isAlive(pid)).toBe(false);
   });
 
+  it('forces the shutdown on a second signal when a plugin will not stop', async () => {
+    await boot({ defaults: { ...FAST_DEFAULTS, stopTimeoutMs: 30_000 } }, { stubborn: { from: join(REPO, 'test/fixtures/stubborn'), manifest: { main: 'index.js' } } });
+    const stubborn = await daemon.waitForState('stubborn', 'running');
+    const proc = daemon.daemon!.proc;
+    proc.kill('SIGTERM');
+    await waitFor('the shutdown to begin', async () => daemon.daemon!.stdout.join('').includes('stopping every plugin') || undefined);
+    const started = Date.now();
+    proc.kill('SIGTERM');
+    expect(await daemon.daemon!.exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await waitFor('the stubborn plugin to be gone', () => !isAlive(stubborn.pid!));
+  });
+
   it('takes every plugin down within seconds when the daemon is killed with SIGKILL', async () => {
     await boot({}, { alpha: {}, python: { from: join(REPO, 'plugins/hello-python') } });
     const alpha = await daemon.waitForState('alpha', 'running');
