@@ -3,29 +3,13 @@ import { defaultConfig } from '../../src/config/load.js';
 import { effectivePluginConfig, isEnabledByConfig, resolvePluginSettings } from '../../src/config/plugin-settings.js';
 import type { Config } from '../../src/config/types.js';
 import type { Manifest } from '../../src/manifest/types.js';
+import { testManifest } from '../helpers/manifest.js';
 
 function config(plugins: Config['plugins'] = {}): Config {
   return { ...defaultConfig('/etc/warden'), plugins };
 }
 
-function manifest(extra: Partial<Manifest> = {}): Manifest {
-  return {
-    name: 'p',
-    version: '1.0.0',
-    description: '',
-    kind: 'service',
-    main: 'index.js',
-    engines: {},
-    dependencies: {},
-    permissions: { fs: { read: [], write: [] }, network: false, childProcess: false, env: [] },
-    limits: {},
-    schedules: [],
-    subscribes: [],
-    emits: [],
-    config: {},
-    ...extra,
-  };
-}
+const manifest = testManifest;
 
 describe('resolvePluginSettings', () => {
   test('without a manifest or override: the config defaults', () => {

@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/control/client.js';
-import { CLI, FAST_DEFAULTS, REPO, Sandbox, spawnDaemon, TestDaemon } from '../helpers/daemon.js';
+import { CLI, FAST_DEFAULTS, REPO, Sandbox, spawnDaemon, TestDaemon, bootDaemon, type PluginSpec } from '../helpers/daemon.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 import { join } from 'node:path';
 
@@ -13,12 +13,8 @@ let sandbox: Sandbox;
 let daemon: TestDaemon;
 let extra: TestDaemon | null = null;
 
-async function boot(config: Record<string, unknown> = {}, plugins: Record<string, Parameters<Sandbox['addPlugin']>[1]> = {}) {
-  sandbox = new Sandbox();
-  sandbox.writeConfig({ defaults: FAST_DEFAULTS, ...config });
-  for (const [name, spec] of Object.entries(plugins)) sandbox.addPlugin(name, spec);
-  daemon = new TestDaemon(sandbox);
-  await daemon.start();
+async function boot(config: Record<string, unknown> = {}, plugins: Record<string, PluginSpec> = {}) {
+  ({ sandbox, daemon } = await bootDaemon(config, plugins));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DaemonError> {

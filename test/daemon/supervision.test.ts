@@ -2,18 +2,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/control/client.js';
-import { FAST_DEFAULTS, REPO, Sandbox, TestDaemon } from '../helpers/daemon.js';
+import { FAST_DEFAULTS, REPO, Sandbox, TestDaemon, bootDaemon, type PluginSpec } from '../helpers/daemon.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
 let sandbox: Sandbox;
 let daemon: TestDaemon;
 
-async function boot(config: Record<string, unknown> = {}, plugins: Record<string, Parameters<Sandbox['addPlugin']>[1]> = {}) {
-  sandbox = new Sandbox();
-  sandbox.writeConfig({ defaults: FAST_DEFAULTS, ...config });
-  for (const [name, spec] of Object.entries(plugins)) sandbox.addPlugin(name, spec);
-  daemon = new TestDaemon(sandbox);
-  await daemon.start();
+async function boot(config: Record<string, unknown> = {}, plugins: Record<string, PluginSpec> = {}) {
+  ({ sandbox, daemon } = await bootDaemon(config, plugins));
 }
 
 async function callError(promise: Promise<unknown>): Promise<DaemonError> {

@@ -160,3 +160,16 @@ export class TestDaemon {
     await waitFor('every plugin process to be gone', () => [...this.seenPids].every((pid) => !isAlive(pid)), { timeoutMs: 5000 });
   }
 }
+
+/** A sandbox with the fast defaults, the given plugins, and a daemon started on it. */
+export async function bootDaemon(
+  config: Record<string, unknown> = {},
+  plugins: Record<string, PluginSpec> = {},
+): Promise<{ sandbox: Sandbox; daemon: TestDaemon }> {
+  const sandbox = new Sandbox();
+  sandbox.writeConfig({ defaults: FAST_DEFAULTS, ...config });
+  for (const [name, spec] of Object.entries(plugins)) sandbox.addPlugin(name, spec);
+  const daemon = new TestDaemon(sandbox);
+  await daemon.start();
+  return { sandbox, daemon };
+}

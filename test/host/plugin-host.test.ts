@@ -2,28 +2,21 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PluginHost } from '../../src/host/plugin-host.js';
 import { createLogSystem } from '../../src/logging/index.js';
-import type { Manifest } from '../../src/manifest/types.js';
 import { detectCapabilities } from '../../src/sandbox/capabilities.js';
 import { buildLaunch } from '../../src/sandbox/launch.js';
 import { REPO } from '../helpers/daemon.js';
+import { testManifest } from '../helpers/manifest.js';
 import { isAlive } from '../helpers/wait.js';
 
 const logs = createLogSystem({ level: 'debug', dir: null, maxBytes: 1 << 20, keep: 1 });
 const hosts: PluginHost[] = [];
 
-function manifest(name: string, main: string): Manifest {
-  return {
-    name, version: '1.0.0', description: '', kind: 'service', main, engines: {}, dependencies: {},
-    permissions: { fs: { read: [], write: [] }, network: false, childProcess: false, env: [] },
-    limits: {}, schedules: [], subscribes: [], emits: [], config: {},
-  };
-}
 
 function host(dir: string, name: string, overrides: Partial<ConstructorParameters<typeof PluginHost>[0]> = {}): PluginHost {
   const h = new PluginHost({
     name,
     version: '1.0.0',
-    launch: buildLaunch({ dir, manifest: manifest(name, 'index.js'), capabilities: detectCapabilities(), envAllowed: [] }),
+    launch: buildLaunch({ dir, manifest: testManifest({ name }), capabilities: detectCapabilities(), envAllowed: [] }),
     loggerFor: (pid) => logs.pluginLogger(name, { pid, restarts: 0 }),
     requests: { call: async () => null, emit: () => undefined },
     startTimeoutMs: 5000,
