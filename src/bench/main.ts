@@ -1,6 +1,6 @@
 // `npm run bench`: warden's figures side by side with baselines measured in the same run (contract §8).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectControl, type ControlClient } from '../control/client.js';
@@ -8,16 +8,75 @@ import { PluginHost } from '../host/plugin-host.js';
 import { createLogSystem } from '../logging/index.js';
 import { loadPlugin } from '../manifest/discover.js';
 import { detectCapabilities } from '../sandbox/capabilities.js';
-import { buildLaunch } from '../sandbox/launch.js';
+import { planLaunch } from '../sandbox/launch.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
 import { measureCalls, median, printTable, type CallFigures } from './stats.js';
+import { idleUsage, type IdleUsage } from './usage.js';
 
 const SEQUENTIAL = 5000;
 const PIPELINED = 50_000;
 const IN_FLIGHT = 256;
 const CRASHES = 10;
 const ECHO_DIR = join(PACKAGE_ROOT, 'plugins/echo');
+const FLEET = Number(process.env.BENCH_FLEET ?? 100);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+
+interface FleetFigures extends IdleUsage {
+  startMs: number;
+  samplingPass: { ms: number; plugins: number; processes: number } | null;
+}
+
+/** FLEET minimal SDK plugins under one daemon: time until all have answered their handshake, then idle cost. */
+async function benchFleet(): Promise<FleetFigures> {
+  // Under the package's var/, so `warden/sdk` resolves by self-reference as for plugins/.
+  mkdirSync(join(PACKAGE_ROOT, 'var'), { recursive: true });
+  const dir = mkdtempSync(join(PACKAGE_ROOT, 'var', 'bench-fleet-'));
+  const pluginsDir = join(dir, 'plugins');
+  for (let i = 0; i < FLEET; i++) {
+    const name = `idle-${String(i).padStart(3, '0')}`;
+    mkdirSync(join(pluginsDir, name), { recursive: true });
+    writeFileSync(join(pluginsDir, name, 'plugin.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
+    writeFileSync(join(pluginsDir, name, 'index.js'), "import { definePlugin } from 'warden/sdk';\ndefinePlugin({ methods: { ping: () => 'pong' } });\n");
+  }
+  const socketPath = join(dir, 'warden.sock');
+  writeFileSync(
+    join(dir, 'warden.yaml'),
+    JSON.stringify({ pluginsDir, stateDir: join(dir, 'var'), socket: { path: socketPath }, logging: { dir: join(dir, 'logs'), level: 'warn' } }),
+  );
+  const started = process.hrtime.bigint();
+  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const client = await until(() => connectControl(socketPath, { timeoutMs: 500 }), 20, 60_000);
+    try {
+      await until(async () => {
+        const { plugins } = await client.request<{ plugins: Array<{ state: string }> }>('status');
+        return plugins.length === FLEET && plugins.every((p) => p.state === 'running') ? true : undefined;
+      }, 50, 120_000);
+      const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const usage = await idleUsage(daemon.pid!, IDLE_SECONDS);
+      const { sampling } = await client.request<{ sampling: FleetFigures['samplingPass'] }>('status');
+      return { startMs, ...usage, samplingPass: sampling };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same fleet as bare node children of a bare parent (src/bench/bare-parent.ts). */
+async function benchBareFleet(): Promise<{ startMs: number } & IdleUsage> {
+  const script = join(PACKAGE_ROOT, 'dist/bench/bare-parent.js');
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [script, String(FLEET), String(IDLE_SECONDS)], (error, out) => (error ? reject(error) : resolve(out))),
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
 
 async function benchBare(): Promise<CallFigures> {
   const peer = new BarePeer();
@@ -35,7 +94,13 @@ async function benchHost(): Promise<CallFigures> {
   const host = new PluginHost({
     name: 'echo',
     version: discovered.manifest.version,
-    launch: buildLaunch({ dir: ECHO_DIR, manifest: discovered.manifest, capabilities: detectCapabilities(), envAllowed: [] }),
+    launch: planLaunch({
+      dir: ECHO_DIR,
+      manifest: discovered.manifest,
+      permissions: discovered.manifest.permissions,
+      limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
+      capabilities: detectCapabilities(),
+    }).launch,
     loggerFor: (pid) => logs.pluginLogger('echo', { pid, restarts: 0 }),
     requests: { call: async () => null, emit: () => undefined },
     startTimeoutMs: 10_000,
@@ -151,6 +216,22 @@ async function main(): Promise<void> {
       ['baseline: spawn a bare node child → first answer', `${median(respawn).toFixed(0)} ms`, `${Math.max(...respawn).toFixed(0)} ms`],
     ],
   );
+  const fleet = await benchFleet();
+  const bareFleet = await benchBareFleet();
+  const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
+  const pct = (n: number) => `${n.toFixed(2)} %`;
+  printTable(
+    `Fleet: ${FLEET} idle plugins — start until every one answered, then ${IDLE_SECONDS} s idle sampled every second`,
+    ['what', 'start', 'parent CPU (avg / max of 1 s)', 'parent RSS (avg / max)'],
+    [
+      [`warden daemon + ${FLEET} SDK plugins`, `${(fleet.startMs / 1000).toFixed(2)} s`, `${pct(fleet.cpuPercent)} / ${pct(fleet.maxCpuPercent)}`, `${mb(fleet.rssBytes)} / ${mb(fleet.maxRssBytes)}`],
+      [`bare parent + ${FLEET} node children`, `${(bareFleet.startMs / 1000).toFixed(2)} s`, `${pct(bareFleet.cpuPercent)} / ${pct(bareFleet.maxCpuPercent)}`, `${mb(bareFleet.rssBytes)} / ${mb(bareFleet.maxRssBytes)}`],
+      ['ratio', `${(fleet.startMs / bareFleet.startMs).toFixed(2)}×`, '', ''],
+    ],
+  );
+  const pass = fleet.samplingPass;
+  console.log(pass ? `\nOne sampling pass: ${pass.ms.toFixed(1)} ms over ${pass.plugins} plugins and ${pass.processes} processes.` : '\nNo sampling pass recorded.');
+  console.log('Goals (issue 3): all plugins answering within 1.3× the bare start; daemon under 2 % of a core and under 100 MB RSS.');
   console.log('\nGoals (issue 2): (b) p50 within 1.5× of (a); (b) throughput at least 0.5× of (a). PM2 restarts in ~90 ms on this kind of machine (measured by the issue author, not in this run).');
 }
 

@@ -14,6 +14,18 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(hours / 24)}d${pad(hours % 24)}h`;
 }
 
+/** `812K`, `43.2M`, `1.5G` (binary units, as the limits are). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)}${units[unit]}`;
+}
+
 /** Uptime from an ISO `startedAt`, or `-` when there is none. */
 export function formatUptime(startedAt: string | null | undefined, now = Date.now()): string {
   if (!startedAt) return '-';
@@ -48,7 +60,7 @@ export function formatStatus(status: StatusResult<PluginStatus>, options: { widt
       `${plugins.length} plugin${plugins.length === 1 ? '' : 's'}, ${running} running`,
   ];
   if (plugins.length === 0) return `${lines[0]}\n`;
-  const header = ['NAME', 'VERSION', 'KIND', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CIRCUIT', 'REASON'];
+  const header = ['NAME', 'VERSION', 'KIND', 'STATE', 'PID', 'UPTIME', 'CPU', 'MEM', 'FDS', 'PROCS', 'RESTARTS', 'CIRCUIT', 'REASON'];
   const rows = plugins.map((p) => [
     p.name,
     dash(p.version),
@@ -56,6 +68,10 @@ export function formatStatus(status: StatusResult<PluginStatus>, options: { widt
     dash(p.state),
     dash(p.pid),
     formatUptime(p.startedAt, options.now),
+    p.usage ? `${Math.round(p.usage.cpuPercent)}%` : '-',
+    p.usage ? formatBytes(p.usage.memoryBytes) : '-',
+    p.usage ? String(p.usage.handles) : '-',
+    p.usage ? String(p.usage.processes) : '-',
     String(p.restarts ?? 0),
     dash(p.circuit),
     dash(p.reason).replace(/\s*\n\s*/g, ' '),

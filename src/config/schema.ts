@@ -141,7 +141,8 @@ export const configSchema = z.strictObject({
     maxBytes: positiveInt().default(10_485_760),
     keep: positiveInt().default(5),
   }),
-  sampling: section({ intervalMs: positiveMs().default(1000) }),
+  // cpuSamples: consecutive samples over cpuPercent before a CPU quota stop (a burst is not a breach).
+  sampling: section({ intervalMs: positiveMs().default(1000), cpuSamples: positiveInt().default(3) }),
   defaults: section({
     limits: section({
       memoryMb: positiveInt().default(256),

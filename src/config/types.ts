@@ -65,7 +65,7 @@ export interface Config {
   stateDir: string;
   socket: { path: string; mode: number; group: string | null };
   logging: { level: LogLevelName; dir: string; maxBytes: number; keep: number };
-  sampling: { intervalMs: number };
+  sampling: { intervalMs: number; cpuSamples: number };
   defaults: PluginSettings;
   hotReload: { enabled: boolean; debounceMs: number };
   metrics: { listen: string | null };

@@ -26,6 +26,8 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       pid: process.pid,
       uptimeMs: Date.now() - api.startedAtMs,
       plugins: supervisor.statuses(),
+      // How long the last sampling pass took, over how many plugins and processes.
+      sampling: supervisor.lastSamplingPass,
     }),
     [Method.PluginGet]: (params) => {
       const plugin = supervisor.get(requireName(params));

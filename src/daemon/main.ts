@@ -4,9 +4,10 @@ import { controlMethods } from '../control/methods.js';
 import type { ReloadResult } from '../control/protocol.js';
 import { listenControl, SocketInUseError, type ControlServer } from '../control/server.js';
 import { createLogSystem, type LogSystem } from '../logging/index.js';
+import { createPluginMetrics, noMetrics, serveMetrics, type MetricsServer, type PluginMetrics } from '../metrics/index.js';
 import { discoverPlugins } from '../manifest/discover.js';
 import { systemClock } from '../policies/clock.js';
-import { detectCapabilities } from '../sandbox/capabilities.js';
+import { describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
 import { StateStore } from '../state/store.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WARDEN_VERSION } from '../version.js';
@@ -40,15 +41,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     { version: WARDEN_VERSION, config: config.file, pluginsDir: config.pluginsDir, capabilities },
     `warden ${WARDEN_VERSION} starting (pid ${process.pid})`,
   );
-  if (!capabilities.setpriv) {
-    logger.warn('setpriv is not available: plugins that are not SDK-based may outlive a daemon killed by SIGKILL');
+  // What contains plugins on this host, said once; anything unenforced is a warning, never silent.
+  for (const line of describeCapabilities(capabilities)) {
+    if (/unenforced|not available|no /.test(line)) logger.warn(`sandbox: ${line}`);
+    else logger.info(`sandbox: ${line}`);
   }
 
   const store = new StateStore(config.stateDir);
   await store.load();
   for (const warning of store.loadWarnings()) logger.warn(warning);
 
-  const supervisor = new Supervisor(config, { logs, store, clock: systemClock, capabilities });
+  const { metrics, server: metricsServer } = await startMetrics(config, logs);
+  const supervisor = new Supervisor(config, { logs, store, clock: systemClock, capabilities, metrics });
   const startedAtMs = Date.now();
 
   const reload = async (): Promise<ReloadResult> => {
@@ -87,7 +91,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
 
-  installSignalHandlers({ supervisor, control, logs, reload });
+  installSignalHandlers({ supervisor, control, logs, reload, metricsServer });
   process.on('unhandledRejection', (reason) => {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
   });
@@ -103,11 +107,12 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 interface Running {
   supervisor: Supervisor;
   control: ControlServer;
+  metricsServer: MetricsServer | null;
   logs: LogSystem;
   reload: () => Promise<ReloadResult>;
 }
 
-function installSignalHandlers({ supervisor, control, logs, reload }: Running): void {
+function installSignalHandlers({ supervisor, control, logs, reload, metricsServer }: Running): void {
   const logger = logs.logger;
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -121,6 +126,7 @@ function installSignalHandlers({ supervisor, control, logs, reload }: Running): 
     logger.info(`${signal}: stopping every plugin`);
     void (async () => {
       await control.close().catch(() => undefined);
+      await metricsServer?.close().catch(() => undefined);
       await supervisor.shutdown();
       logger.info('all plugins stopped; exiting');
       await logs.close();
@@ -146,5 +152,20 @@ function warnAboutRestartOnlyKeys(current: Config, next: Config, logs: LogSystem
   }
   if (changed.length > 0) {
     logs.logger.warn(`config reload: ${changed.join(', ')} take effect after a daemon restart`);
+  }
+}
+
+/** Prometheus metrics when `metrics.listen` is set; otherwise a no-op that costs nothing per call. */
+async function startMetrics(config: Config, logs: LogSystem): Promise<{ metrics: PluginMetrics; server: MetricsServer | null }> {
+  if (config.metrics.listen === null) return { metrics: noMetrics, server: null };
+  const { metrics, registry } = createPluginMetrics();
+  try {
+    const server = await serveMetrics(config.metrics.listen, registry);
+    logs.logger.info(`metrics at http://${config.metrics.listen}/metrics`);
+    return { metrics, server };
+  } catch (error) {
+    // The operator asked for metrics: say loudly that they are not there, but keep supervising.
+    logs.logger.error(`metrics: cannot listen on ${config.metrics.listen}: ${(error as Error).message}`);
+    return { metrics: noMetrics, server: null };
   }
 }

@@ -6,6 +6,8 @@ export interface ExitInfo {
   error?: string;
   /** The last line it wrote on stderr, which usually says why it died. */
   lastStderr?: string;
+  /** V8 said it ran out of heap: the hard memory limit (--max-old-space-size) stopped it. */
+  heapExhausted?: boolean;
 }
 
 export function describeExit(exit: ExitInfo): string {

@@ -40,7 +40,7 @@ export interface InitializeParams {
   state: unknown;
 }
 
-const STDERR_TAIL_LINES = 5;
+const STDERR_TAIL_LINES = 20; // enough to keep V8's "heap out of memory" line above its native stack trace
 const LOGGED_OUTPUT_CHARS = 2000;
 
 /**
@@ -62,6 +62,7 @@ export class PluginHost {
   private stopping = false;
   private logger: Logger;
   methods: string[] = [];
+  private declared = new Set<string>();
 
   constructor(options: HostOptions) {
     this.name = options.name;
@@ -78,6 +79,11 @@ export class PluginHost {
 
   get exited(): boolean {
     return this.exitInfo !== null;
+  }
+
+  /** Whether the plugin listed this method in its handshake. */
+  declares(method: string): boolean {
+    return this.declared.has(method);
   }
 
   get inFlight(): number {
@@ -122,6 +128,7 @@ export class PluginHost {
     });
     const methods = (response as { methods?: unknown } | null)?.methods;
     this.methods = Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : [];
+    this.declared = new Set(this.methods);
     this.startHealthChecks();
   }
 
@@ -147,12 +154,14 @@ export class PluginHost {
 
   /**
    * The kill ladder, all within `timeoutMs`: `warden.shutdown` → close stdin → SIGTERM → SIGKILL,
-   * each to the whole process group. `graceful: false` (a hung plugin) starts at SIGTERM.
+   * each to the whole process group. `graceful: false` (a hung plugin) starts at SIGTERM;
+   * `force` (a memory breach, where every moment counts) goes straight to SIGKILL.
    */
-  async stop(timeoutMs: number, options: { graceful?: boolean } = {}): Promise<ExitInfo> {
+  async stop(timeoutMs: number, options: { graceful?: boolean; force?: boolean } = {}): Promise<ExitInfo> {
     this.stopping = true;
     this.stopHealthChecks();
-    const graceful = options.graceful ?? true;
+    if (options.force) this.signalGroup('SIGKILL');
+    const graceful = !options.force && (options.graceful ?? true);
     const begun = Date.now();
     const until = (fraction: number) => begun + timeoutMs * fraction;
     const deadline = until(1);
@@ -328,8 +337,9 @@ export class PluginHost {
 
   private markExited(exit: ExitInfo): void {
     if (this.exitInfo) return;
-    const lastStderr = this.stderrTail.at(-1);
+    const lastStderr = this.stderrTail.find((line) => V8_OOM.test(line)) ?? this.stderrTail.at(-1);
     this.exitInfo = lastStderr ? { ...exit, lastStderr } : exit;
+    if (this.stderrTail.some((line) => V8_OOM.test(line))) this.exitInfo.heapExhausted = true;
     this.stopHealthChecks();
     const message = `plugin ${this.name} exited during the call (${describeExit(exit)})`;
     for (const id of [...this.pending.keys()]) {
@@ -376,6 +386,9 @@ export class PluginHost {
     return `start failed: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
+
+/** What V8 prints when --max-old-space-size is reached. */
+const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 
 const LOG_METHODS = { trace: 1, debug: 1, info: 1, warn: 1, error: 1, fatal: 1 } as const;
 

@@ -1,21 +1,30 @@
 import type { Logger } from 'pino';
-import type { PluginSettings } from '../config/types.js';
+import type { Limits, PluginSettings } from '../config/types.js';
 import { describeExit, type ExitInfo } from '../host/exit.js';
 import { PluginHost, type PluginRequests } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { LogSystem } from '../logging/index.js';
-import type { DiscoveredPlugin, Manifest, PluginKind } from '../manifest/types.js';
+import type { DiscoveredPlugin, Manifest, Permissions, PluginKind } from '../manifest/types.js';
 import { backoffDelay } from '../policies/backoff.js';
 import { CircuitBreaker } from '../policies/circuit-breaker.js';
 import type { Clock } from '../policies/clock.js';
 import { describeExhaustion, RestartBudget } from '../policies/restart-budget.js';
 import { PluginStateMachine } from '../policies/state-machine.js';
 import type { Capabilities } from '../sandbox/capabilities.js';
-import { buildLaunch } from '../sandbox/launch.js';
+import { cgroupOomKills } from '../sandbox/cgroup.js';
+import { planLaunch } from '../sandbox/launch.js';
+import type { PluginMetrics } from '../metrics/index.js';
+import type { QuotaBreach, UsageSample } from '../quotas/types.js';
 import type { StateStore } from '../state/store.js';
 import { classifyCallOutcome, RecentErrors } from './calls.js';
 import { describeEnforcement } from './enforcement.js';
 import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } from './types.js';
+
+/** Where a running plugin's process tree is measured against its limits. */
+export interface QuotaWatch {
+  watch(name: string, pid: number, limits: Limits): void;
+  unwatch(name: string): void;
+}
 
 /** What every managed plugin shares with the daemon. */
 export interface PluginEnvironment {
@@ -23,6 +32,8 @@ export interface PluginEnvironment {
   store: StateStore;
   clock: Clock;
   capabilities: Capabilities;
+  quotas: QuotaWatch;
+  metrics: PluginMetrics;
   random?: () => number;
 }
 
@@ -30,6 +41,8 @@ export interface PluginDefinition {
   discovered: DiscoveredPlugin;
   settings: PluginSettings;
   config: Record<string, unknown>;
+  /** The manifest's permissions after the operator's overrides (null for an invalid plugin). */
+  permissions: Permissions | null;
   /** False when the operator's config sets `plugins.<name>.enabled: false`. */
   enabledByConfig: boolean;
   requests: PluginRequests;
@@ -57,6 +70,7 @@ export class ManagedPlugin {
   private lastError: LastError | null = null;
   private startedAt: string | null = null;
   private restarts = 0;
+  private usage: UsageSample | null = null;
   private launches = 0;
 
   constructor(name: string, definition: PluginDefinition, env: PluginEnvironment) {
@@ -64,7 +78,7 @@ export class ManagedPlugin {
     this.definition = definition;
     this.env = env;
     this.budget = new RestartBudget(definition.settings.restart, env.clock);
-    this.circuit = new CircuitBreaker(definition.settings.circuit, env.clock);
+    this.circuit = new CircuitBreaker(definition.settings.circuit, env.clock, (_from, to) => env.metrics.setCircuit(name, to));
     const persisted = env.store.get(name);
     let initial: PluginState = 'stopped';
     if (!definition.discovered.ok) {
@@ -77,9 +91,8 @@ export class ManagedPlugin {
       initial = 'disabled';
       this.reason = `disabled in config (plugins.${name}.enabled: false)`;
     }
-    this.machine = new PluginStateMachine(initial, (from, to) =>
-      this.log().debug({ from, to }, `state ${from} -> ${to}`),
-    );
+    this.machine = new PluginStateMachine(initial, (from, to) => this.onStateChange(from, to));
+    env.metrics.setState(name, initial);
   }
 
   get state(): PluginState {
@@ -99,6 +112,28 @@ export class ManagedPlugin {
     this.definition = definition;
     this.budget.updateSettings(definition.settings.restart);
     this.circuit.updateSettings(definition.settings.circuit);
+    if (this.state === 'running' && this.host?.pid) this.env.quotas.watch(this.name, this.host.pid, definition.settings.limits);
+  }
+
+  /** A sample of the running process tree, from the quota monitor. */
+  recordUsage(sample: UsageSample): void {
+    if (this.state !== 'running') return;
+    this.usage = sample;
+    this.env.metrics.setUsage(this.name, this.usageFigures());
+  }
+
+  /** The quota monitor found the tree over a limit: stop it (memory at once), and count it as a failure. */
+  quotaBreach(breach: QuotaBreach): Promise<void> {
+    const host = this.host;
+    return this.exclusive(async () => {
+      if (this.host !== host || this.state !== 'running' || !host) return;
+      this.log().warn({ limit: breach.limit, measured: breach.measured, allowed: breach.allowed }, `quota: ${breach.message}; stopping it`);
+      this.env.metrics.quotaStop(this.name, breach.limit);
+      this.machine.to('stopping');
+      await host.stop(this.definition.settings.stopTimeoutMs, { graceful: false, force: breach.limit === 'memoryMb' });
+      this.host = null;
+      this.fail('quota', breach.message);
+    });
   }
 
   /** First start at daemon start-up: only plugins that are neither invalid nor disabled. */
@@ -196,11 +231,16 @@ export class ManagedPlugin {
         `circuit open for ${this.name} after ${this.circuit.consecutiveFailures()} consecutive failed calls; next trial in ${retry}s`,
       );
     }
+    const started = performance.now();
+    // Only declared method names become metric labels: a caller cannot explode the series.
+    const label = host.declares(method) ? method : 'other';
     try {
       const result = await host.request(method, params, timeoutMs ?? this.definition.settings.callTimeoutMs);
       this.circuit.release(permit, 'success');
+      this.env.metrics.recordCall(this.name, label, (performance.now() - started) / 1000, true);
       return result;
     } catch (error) {
+      this.env.metrics.recordCall(this.name, label, (performance.now() - started) / 1000, false);
       const rpcError =
         error instanceof RpcError ? error : new RpcError(ErrorCodes.InternalError, String((error as Error)?.message ?? error));
       const outcome = classifyCallOutcome(rpcError);
@@ -232,12 +272,31 @@ export class ManagedPlugin {
       startedAt: this.state === 'running' ? this.startedAt : null,
       restarts: this.restarts,
       circuit: this.circuit.state,
-      usage: null,
+      usage: this.state === 'running' ? this.usageFigures() : null,
       limits: { ...this.definition.settings.limits },
-      enforcement: describeEnforcement(this.env.capabilities, manifest),
+      enforcement: describeEnforcement(this.env.capabilities, manifest, this.definition.permissions ?? undefined),
+      permissions: this.definition.permissions,
       reason: this.reason,
       lastError: this.lastError,
     };
+  }
+
+  private usageFigures(): PluginStatus['usage'] {
+    const u = this.usage;
+    return u ? { cpuPercent: u.cpuPercent, memoryBytes: u.memoryBytes, handles: u.handles, processes: u.processes } : null;
+  }
+
+  /** Everything that follows from a state change lives here, so no transition can forget it. */
+  private onStateChange(from: PluginState, to: PluginState): void {
+    this.log().debug({ from, to }, `state ${from} -> ${to}`);
+    this.env.metrics.setState(this.name, to);
+    if (to === 'running' && this.host?.pid) {
+      this.env.quotas.watch(this.name, this.host.pid, this.definition.settings.limits);
+    } else if (from === 'running') {
+      this.env.quotas.unwatch(this.name);
+      this.usage = null;
+      this.env.metrics.setUsage(this.name, null);
+    }
   }
 
   recentErrorList(): RecentError[] {
@@ -251,18 +310,20 @@ export class ManagedPlugin {
     this.startAborted = false;
     this.machine.to('starting');
     if (this.launches++ > 0) this.restarts++;
+    this.env.metrics.setRestarts(this.name, this.restarts);
     const { settings } = this.definition;
     let host: PluginHost;
     try {
       host = new PluginHost({
         name: this.name,
         version: discovered.manifest.version,
-        launch: buildLaunch({
+        launch: planLaunch({
           dir: discovered.dir,
           manifest: discovered.manifest,
+          permissions: this.definition.permissions ?? discovered.manifest.permissions,
+          limits: settings.limits,
           capabilities: this.env.capabilities,
-          envAllowed: discovered.manifest.permissions.env,
-        }),
+        }).launch,
         loggerFor: (pid) => this.env.logs.pluginLogger(this.name, { pid, restarts: this.restarts }),
         requests: this.definition.requests,
         startTimeoutMs: settings.startTimeoutMs,
@@ -308,7 +369,9 @@ export class ManagedPlugin {
       // Exits we caused (stop, hang, a failed start) are handled where we caused them.
       if (this.host !== host || this.state !== 'running') return;
       this.host = null;
-      this.fail('crash', describeExit(exit));
+      if (exit.heapExhausted) this.fail('quota', `memory: the V8 heap limit was reached (${describeExit(exit)})`);
+      else if (this.killedByCgroupOom()) this.fail('quota', `memory: killed by the kernel at its cgroup memory.max (${describeExit(exit)})`);
+      else this.fail('crash', describeExit(exit));
     });
   }
 
@@ -347,6 +410,18 @@ export class ManagedPlugin {
         if (this.state === 'backoff') await this.launch();
       });
     }, delay);
+  }
+
+  private oomKillsSeen = 0;
+
+  /** The kernel's OOM killer acting on this plugin's cgroup (the hard limit behind the sampler). */
+  private killedByCgroupOom(): boolean {
+    const cgroup = this.env.capabilities.cgroup;
+    if (!cgroup) return false;
+    const kills = cgroupOomKills(cgroup, this.name);
+    const fresh = kills > this.oomKillsSeen;
+    this.oomKillsSeen = kills;
+    return fresh;
   }
 
   private abortStart(): void {

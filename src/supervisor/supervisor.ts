@@ -5,6 +5,8 @@ import type { Config } from '../config/types.js';
 import type { PluginRequests } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
+import { QuotaMonitor } from '../quotas/monitor.js';
+import { effectivePermissions } from '../sandbox/permissions.js';
 import { ManagedPlugin, type PluginDefinition, type PluginEnvironment } from './managed-plugin.js';
 import type { PluginStatus } from './types.js';
 
@@ -14,11 +16,25 @@ export class Supervisor {
   private config: Config;
   private readonly env: PluginEnvironment;
   private readonly logger: Logger;
+  private readonly monitor: QuotaMonitor;
 
-  constructor(config: Config, env: PluginEnvironment) {
+  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas'>) {
     this.config = config;
-    this.env = env;
     this.logger = env.logs.logger;
+    // One sampling pass for every plugin per tick; verdicts come back to the plugin they concern.
+    this.monitor = new QuotaMonitor({
+      intervalMs: config.sampling.intervalMs,
+      cpuSamples: config.sampling.cpuSamples,
+      onSample: (name, sample) => this.plugins.get(name)?.recordUsage(sample),
+      onWarning: (name, message) => env.logs.pluginLogger(name, { pid: null, restarts: 0 }).warn(`quota: ${message}`),
+      onBreach: (name, breach) => {
+        this.plugins.get(name)?.quotaBreach(breach).catch((error: Error) =>
+          this.logger.error({ plugin: name }, `quota stop of ${name} failed: ${error.message}`),
+        );
+      },
+      onError: (error) => this.logger.error({ stack: error.stack }, `sampling failed: ${error.message}`),
+    });
+    this.env = { ...env, quotas: this.monitor };
   }
 
   /** Takes the discovered plugins under supervision (nothing starts yet). */
@@ -38,12 +54,19 @@ export class Supervisor {
 
   /** Starts every plugin that may run, in parallel; resolves when each has started or failed. */
   async bootAll(): Promise<void> {
+    this.monitor.start();
     await Promise.all([...this.plugins.values()].map((plugin) => plugin.boot()));
   }
 
   /** Graceful stop of every plugin through the kill ladder, in parallel. */
   async shutdown(): Promise<void> {
     await Promise.all([...this.plugins.values()].map((plugin) => plugin.shutdown()));
+    this.monitor.stop();
+  }
+
+  /** The duration and reach of the last sampling pass (bench, status). */
+  get lastSamplingPass() {
+    return this.monitor.lastPass;
   }
 
   /** SIGKILL to every plugin's process group: the second signal during shutdown. */
@@ -64,6 +87,7 @@ export class Supervisor {
   /** A re-read config: new settings apply to each plugin's next process and next calls. */
   applyConfig(config: Config): void {
     this.config = config;
+    this.monitor.setIntervalMs(config.sampling.intervalMs);
     for (const [name, plugin] of this.plugins) {
       plugin.updateDefinition(this.definitionFor(name, plugin.discovered));
     }
@@ -77,6 +101,9 @@ export class Supervisor {
       discovered,
       settings,
       config: effectivePluginConfig(manifest?.config ?? {}, pluginOverride(this.config, name)?.config ?? {}),
+      permissions: manifest
+        ? effectivePermissions(manifest.permissions, pluginOverride(this.config, name)?.permissions, discovered.dir)
+        : null,
       enabledByConfig: isEnabledByConfig(this.config, name),
       requests: this.requestsFrom(name),
     };

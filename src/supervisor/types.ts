@@ -1,5 +1,5 @@
 import type { Limits } from '../config/types.js';
-import type { PluginKind } from '../manifest/types.js';
+import type { Permissions, PluginKind } from '../manifest/types.js';
 
 /** Contract §5. */
 export type PluginState =
@@ -42,6 +42,8 @@ export interface PluginStatus {
   usage: Usage | null;
   limits: Limits;
   enforcement: Record<string, string>;
+  /** What the plugin may reach: its manifest's permissions after the operator's overrides. */
+  permissions: Permissions | null;
   reason: string | null;
   lastError: LastError | null;
 }

@@ -69,16 +69,16 @@ describe('warden status', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('warden 1.0.0 · pid 999 · up 2h05m · 3 plugins, 1 running');
     const header = lines.find((l) => l.startsWith('NAME'))!;
-    expect(header.split(/\s+/)).toEqual(['NAME', 'VERSION', 'KIND', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CIRCUIT', 'REASON']);
+    expect(header.split(/\s+/)).toEqual(['NAME', 'VERSION', 'KIND', 'STATE', 'PID', 'UPTIME', 'CPU', 'MEM', 'FDS', 'PROCS', 'RESTARTS', 'CIRCUIT', 'REASON']);
     const rows = lines.slice(lines.indexOf(header) + 1);
     expect(rows).toHaveLength(3);
     // Columns line up: every row's STATE starts where the header's does.
     const col = header.indexOf('STATE');
     for (const row of rows) expect(row.slice(col)).toMatch(/^(running|backoff|invalid) /);
     const echo = rows.find((l) => l.startsWith('echo '))!;
-    expect(echo.split(/\s+/)).toEqual(['echo', '1.0.0', 'service', 'running', '4242', expect.stringMatching(/^3m1[123]s$/), '0', 'closed', '-']);
+    expect(echo.split(/\s+/)).toEqual(['echo', '1.0.0', 'service', 'running', '4242', expect.stringMatching(/^3m1[123]s$/), '2%', '30.0M', '12', '1', '0', 'closed', '-']);
     const feed = rows.find((l) => l.startsWith('feed-reader'))!;
-    expect(feed).toMatch(/feed-reader +1\.2\.0 +connector +backoff +- +- +3 +open +crashed/);
+    expect(feed).toMatch(/feed-reader +1\.2\.0 +connector +backoff +- +- +- +- +- +- +3 +open +crashed/);
     // stdout is not a TTY: the reason is printed whole.
     expect(feed).toContain('past any narrow terminal');
     expect(rows.find((l) => l.startsWith('broken'))).toMatch(/broken +- +service +invalid .*plugin\.json: name: required$/);

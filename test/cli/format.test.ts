@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPluginLine, formatStatus, formatUptime, renderTable } from '../../src/cli/format.js';
+import { formatDuration, formatPluginLine, formatStatus, formatUptime, renderTable, formatBytes } from '../../src/cli/format.js';
 import { PLUGINS, STATUS, pluginStatus } from './helpers/fixtures.js';
 
 describe('formatDuration', () => {
@@ -14,6 +14,15 @@ describe('formatDuration', () => {
     [7_500_000, '2h05m'],
     [90_000_000, '1d01h'],
   ])('%d ms → %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe('formatBytes', () => {
+  it('uses binary units with one decimal below 100', () => {
+    expect(formatBytes(512)).toBe('512B');
+    expect(formatBytes(1536)).toBe('1.5K');
+    expect(formatBytes(130 * 1048576)).toBe('130M');
+    expect(formatBytes(1.5 * 1024 ** 3)).toBe('1.5G');
+  });
 });
 
 describe('formatUptime', () => {

@@ -42,7 +42,7 @@ describe('defaults', () => {
       stateDir: path.join(tmp, 'var'),
       socket: { path: path.join(tmp, 'var', 'warden.sock'), mode: 0o660, group: null },
       logging: { level: 'info', dir: path.join(tmp, 'var', 'logs'), maxBytes: 10485760, keep: 5 },
-      sampling: { intervalMs: 1000 },
+      sampling: { intervalMs: 1000, cpuSamples: 3 },
       defaults: {
         limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
         callTimeoutMs: 30000,

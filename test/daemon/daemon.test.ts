@@ -43,7 +43,7 @@ afterEach(async () => {
 
 describe('the daemon', () => {
   it('stops every plugin and its children on SIGTERM, then exits 0', async () => {
-    await boot({}, { alpha: {}, beta: {}, python: { from: join(REPO, 'plugins/hello-python') } });
+    await boot({}, { alpha: { manifest: { permissions: { childProcess: true } } }, beta: {}, python: { from: join(REPO, 'plugins/hello-python') } });
     const alpha = await daemon.waitForState('alpha', 'running');
     const beta = await daemon.waitForState('beta', 'running');
     const python = await daemon.waitForState('hello-python', 'running');

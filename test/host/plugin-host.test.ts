@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PluginHost } from '../../src/host/plugin-host.js';
 import { createLogSystem } from '../../src/logging/index.js';
 import { detectCapabilities } from '../../src/sandbox/capabilities.js';
-import { buildLaunch } from '../../src/sandbox/launch.js';
+import { planLaunch } from '../../src/sandbox/launch.js';
 import { REPO } from '../helpers/daemon.js';
 import { testManifest } from '../helpers/manifest.js';
 import { isAlive } from '../helpers/wait.js';
@@ -16,7 +16,13 @@ function host(dir: string, name: string, overrides: Partial<ConstructorParameter
   const h = new PluginHost({
     name,
     version: '1.0.0',
-    launch: buildLaunch({ dir, manifest: testManifest({ name }), capabilities: detectCapabilities(), envAllowed: [] }),
+    launch: planLaunch({
+      dir,
+      manifest: testManifest({ name }),
+      permissions: testManifest().permissions,
+      limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
+      capabilities: detectCapabilities(),
+    }).launch,
     loggerFor: (pid) => logs.pluginLogger(name, { pid, restarts: 0 }),
     requests: { call: async () => null, emit: () => undefined },
     startTimeoutMs: 5000,

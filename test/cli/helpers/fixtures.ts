@@ -13,6 +13,7 @@ export function pluginStatus(overrides: Partial<PluginStatus> = {}): PluginStatu
     usage: { cpuPercent: 1.5, memoryBytes: 30 * 1048576, handles: 12, processes: 1 },
     limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
     enforcement: { memoryMb: 'sampling', handles: 'rlimit+sampling' },
+    permissions: { fs: { read: [], write: [] }, network: false, childProcess: false, env: [] },
     reason: null,
     lastError: null,
     ...overrides,

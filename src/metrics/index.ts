@@ -1,0 +1,12 @@
+// Prometheus metrics for warden (issue 3, item 9): per-plugin series plus the daemon's own process metrics.
+export {
+  createPluginMetrics,
+  noMetrics,
+  CALL_DURATION_BUCKETS,
+  CIRCUIT_VALUES,
+  PLUGIN_STATES,
+  type LimitName,
+  type PluginMetrics,
+  type PluginUsageSample,
+} from './plugin-metrics.js';
+export { serveMetrics, parseListen, type MetricsServer } from './server.js';
