@@ -4,7 +4,8 @@ import { controlMethods } from '../control/methods.js';
 import type { ReloadResult } from '../control/protocol.js';
 import { listenControl, SocketInUseError, type ControlServer } from '../control/server.js';
 import { createLogSystem, type LogSystem } from '../logging/index.js';
-import { createPluginMetrics, noMetrics, serveMetrics, type MetricsServer, type PluginMetrics } from '../metrics/index.js';
+import type { MetricsServer } from '../metrics/index.js';
+import { noMetrics, type PluginMetrics } from '../metrics/types.js';
 import { discoverPlugins } from '../manifest/discover.js';
 import { systemClock } from '../policies/clock.js';
 import { describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
@@ -158,6 +159,7 @@ function warnAboutRestartOnlyKeys(current: Config, next: Config, logs: LogSystem
 /** Prometheus metrics when `metrics.listen` is set; otherwise a no-op that costs nothing per call. */
 async function startMetrics(config: Config, logs: LogSystem): Promise<{ metrics: PluginMetrics; server: MetricsServer | null }> {
   if (config.metrics.listen === null) return { metrics: noMetrics, server: null };
+  const { createPluginMetrics, serveMetrics } = await import('../metrics/index.js');
   const { metrics, registry } = createPluginMetrics();
   try {
     const server = await serveMetrics(config.metrics.listen, registry);

@@ -1,7 +1,7 @@
 // Prometheus metrics for warden (issue 3, item 9): per-plugin series plus the daemon's own process metrics.
+export { noMetrics } from './types.js';
 export {
   createPluginMetrics,
-  noMetrics,
   CALL_DURATION_BUCKETS,
   CIRCUIT_VALUES,
   PLUGIN_STATES,

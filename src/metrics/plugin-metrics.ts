@@ -1,26 +1,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { LimitName } from '../quotas/types.js';
 import type { CircuitState, PluginState } from '../supervisor/types.js';
+import type { PluginMetrics, PluginUsageSample } from './types.js';
 
-export type { LimitName };
-
-export interface PluginUsageSample {
-  cpuPercent: number;
-  memoryBytes: number;
-  handles: number;
-  processes: number;
-}
-
-export interface PluginMetrics {
-  /** Called on every plugin call: kept cheap (cached children, no allocation once warm). */
-  recordCall(plugin: string, method: string, durationSeconds: number, ok: boolean): void;
-  setState(plugin: string, state: PluginState): void;
-  setRestarts(plugin: string, restarts: number): void;
-  setUsage(plugin: string, usage: PluginUsageSample | null): void;
-  setCircuit(plugin: string, circuit: CircuitState): void;
-  quotaStop(plugin: string, limit: string): void;
-  forget(plugin: string): void;
-}
+export type { LimitName, PluginMetrics, PluginUsageSample };
 
 // The `satisfies` makes the compiler fail here when a state is added to PluginState
 // and not to this list (it would otherwise never get its 0 series).
@@ -283,15 +266,5 @@ function callDurationHistogram(plugins: Map<string, PluginSeries>): Metric {
   return metric as unknown as Metric;
 }
 
-const noop = (): void => {};
 
-/** A no-op PluginMetrics for when metrics.listen is null, so callers need no ifs and pay nothing. */
-export const noMetrics: PluginMetrics = Object.freeze({
-  recordCall: noop,
-  setState: noop,
-  setRestarts: noop,
-  setUsage: noop,
-  setCircuit: noop,
-  quotaStop: noop,
-  forget: noop,
-});
+

@@ -1,5 +1,5 @@
 import type { Limits } from '../config/types.js';
-import { sampleTrees } from './sampler.js';
+import { sampleTrees, type SampleRoot } from './sampler.js';
 import type { QuotaBreach, UsageSample } from './types.js';
 import { initialVerdictState, judge, type VerdictState } from './verdict.js';
 
@@ -17,6 +17,7 @@ export interface QuotaMonitorOptions {
 
 interface Watched {
   pid: number;
+  canFork: boolean;
   limits: Limits;
   state: VerdictState;
   /** Changes on every watch(): results of a pass that began under another generation are stale. */
@@ -50,8 +51,16 @@ export class QuotaMonitor {
   }
 
   /** (Re)starts watching with a fresh verdict state; the plugin is sampled on the next tick. */
-  watch(name: string, pid: number, limits: Limits): void {
-    this.watched.set(name, { pid, limits, state: initialVerdictState(), generation: ++this.generation, hot: false, fresh: true });
+  watch(name: string, pid: number, limits: Limits, options: { canFork?: boolean } = {}): void {
+    this.watched.set(name, {
+      pid,
+      canFork: options.canFork ?? true,
+      limits,
+      state: initialVerdictState(),
+      generation: ++this.generation,
+      hot: false,
+      fresh: true,
+    });
   }
 
   unwatch(name: string): void {
@@ -110,11 +119,11 @@ export class QuotaMonitor {
   private async pass(kind: PassKind): Promise<void> {
     const started = performance.now();
     if (kind === 'full') this.lastFullAt = Date.now();
-    const roots = new Map<string, number>();
+    const roots = new Map<string, SampleRoot>();
     const generations = new Map<string, number>();
     for (const [name, entry] of this.watched) {
       if (kind === 'full' || entry.hot || entry.fresh) {
-        roots.set(name, entry.pid);
+        roots.set(name, { pid: entry.pid, canFork: entry.canFork });
         generations.set(name, entry.generation);
       }
     }
@@ -125,8 +134,7 @@ export class QuotaMonitor {
 
     let samples: Map<string, UsageSample | null>;
     try {
-      // pidusage must remember a pid across the gap between two full passes
-      samples = await sampleTrees(roots, { historyMs: Math.max(10_000, 3 * this.intervalMs) });
+      samples = await sampleTrees(roots);
     } catch (error) {
       this.report(error);
       return;

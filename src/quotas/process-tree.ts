@@ -12,7 +12,8 @@ export function isVanished(error: unknown): boolean {
 // processes instead, so a large tree never blocks it for long.
 let buffer = Buffer.allocUnsafe(64 * 1024);
 
-function readProcFile(path: string): string {
+/** Reads a whole /proc file synchronously into a shared buffer (latin1: /proc is ASCII). */
+export function readProcFile(path: string): string {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -31,11 +32,11 @@ function readProcFile(path: string): string {
   }
 }
 
-/** Direct children of every thread of `pid`; null if the process is gone. */
-function childrenOf(pid: number): number[] | null {
+/** Direct children of `pid` (of every thread, or of its main thread only); null if the process is gone. */
+function childrenOf(pid: number, allThreads: boolean): number[] | null {
   let tids: string[];
   try {
-    tids = readdirSync(`/proc/${pid}/task`);
+    tids = allThreads ? readdirSync(`/proc/${pid}/task`) : [String(pid)];
   } catch (error) {
     if (isVanished(error)) return null;
     throw error;
@@ -48,7 +49,10 @@ function childrenOf(pid: number): number[] | null {
     try {
       list = readProcFile(`/proc/${pid}/task/${tid}/children`);
     } catch (error) {
-      if (isVanished(error)) continue;
+      if (isVanished(error)) {
+        if (!allThreads) return null;
+        continue;
+      }
       throw error;
     }
     for (const field of list.split(' ')) {
@@ -61,17 +65,24 @@ function childrenOf(pid: number): number[] | null {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The root and all its descendants, from /proc/<pid>/task/<tid>/children (cost grows with the tree, not with the host); [] if the root is gone. */
-export async function processTree(rootPid: number): Promise<number[]> {
+/**
+ * The root and all its descendants, from /proc/<pid>/task/<tid>/children (cost grows with the tree,
+ * not with the host); [] if the root is gone. `allThreads: false` reads only each process's main
+ * thread: for a plugin that cannot start processes or workers at all (the node permission model),
+ * so a check for anything unexpected costs one read instead of one per thread.
+ */
+export async function processTree(rootPid: number, options: { allThreads?: boolean } = {}): Promise<number[]> {
+  const allThreads = options.allThreads ?? true;
   const found: number[] = [];
   const seen = new Set<number>([rootPid]);
   const queue = [rootPid];
   // Breadth-first. A process that exits mid-walk is dropped; one forked mid-walk may be
   // missed until the next pass.
   for (let i = 0; i < queue.length; i++) {
-    await yieldToLoop();
+    // Yield now and then, not per process: a big tree never blocks the loop long, a small one costs nothing.
+    if (i > 0 && i % 32 === 0) await yieldToLoop();
     const pid = queue[i]!;
-    const children = childrenOf(pid);
+    const children = childrenOf(pid, allThreads);
     if (children === null) {
       if (pid === rootPid) return [];
       continue;

@@ -22,7 +22,7 @@ import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } f
 
 /** Where a running plugin's process tree is measured against its limits. */
 export interface QuotaWatch {
-  watch(name: string, pid: number, limits: Limits): void;
+  watch(name: string, pid: number, limits: Limits, options?: { canFork?: boolean }): void;
   unwatch(name: string): void;
 }
 
@@ -93,6 +93,8 @@ export class ManagedPlugin {
     }
     this.machine = new PluginStateMachine(initial, (from, to) => this.onStateChange(from, to));
     env.metrics.setState(name, initial);
+    env.metrics.setCircuit(name, this.circuit.state);
+    env.metrics.setRestarts(name, 0);
   }
 
   get state(): PluginState {
@@ -112,7 +114,9 @@ export class ManagedPlugin {
     this.definition = definition;
     this.budget.updateSettings(definition.settings.restart);
     this.circuit.updateSettings(definition.settings.circuit);
-    if (this.state === 'running' && this.host?.pid) this.env.quotas.watch(this.name, this.host.pid, definition.settings.limits);
+    if (this.state === 'running' && this.host?.pid) {
+      this.env.quotas.watch(this.name, this.host.pid, definition.settings.limits, { canFork: this.canFork() });
+    }
   }
 
   /** A sample of the running process tree, from the quota monitor. */
@@ -291,7 +295,7 @@ export class ManagedPlugin {
     this.log().debug({ from, to }, `state ${from} -> ${to}`);
     this.env.metrics.setState(this.name, to);
     if (to === 'running' && this.host?.pid) {
-      this.env.quotas.watch(this.name, this.host.pid, this.definition.settings.limits);
+      this.env.quotas.watch(this.name, this.host.pid, this.definition.settings.limits, { canFork: this.canFork() });
     } else if (from === 'running') {
       this.env.quotas.unwatch(this.name);
       this.usage = null;
@@ -410,6 +414,12 @@ export class ManagedPlugin {
         if (this.state === 'backoff') await this.launch();
       });
     }, delay);
+  }
+
+  /** Whether anything in this plugin's sandbox may start a process (else the sampler reads less). */
+  private canFork(): boolean {
+    const enforcement = describeEnforcement(this.env.capabilities, this.manifest, this.definition.permissions ?? undefined);
+    return enforcement.childProcess !== 'node-permission';
   }
 
   private oomKillsSeen = 0;
