@@ -92,7 +92,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
 
-  installSignalHandlers({ supervisor, control, logs, reload, metricsServer });
+  installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store });
   process.on('unhandledRejection', (reason) => {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
   });
@@ -109,18 +109,23 @@ interface Running {
   supervisor: Supervisor;
   control: ControlServer;
   metricsServer: MetricsServer | null;
+  store: StateStore;
   logs: LogSystem;
   reload: () => Promise<ReloadResult>;
 }
 
-function installSignalHandlers({ supervisor, control, logs, reload, metricsServer }: Running): void {
+function installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store }: Running): void {
   const logger = logs.logger;
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (shuttingDown) {
       logger.warn(`${signal} again during shutdown: killing every plugin now`);
       supervisor.killAll();
-      void logs.close().finally(() => process.exit(0));
+      void store
+        .flush()
+        .catch(() => undefined)
+        .then(() => logs.close())
+        .finally(() => process.exit(0));
       return;
     }
     shuttingDown = true;
@@ -129,6 +134,7 @@ function installSignalHandlers({ supervisor, control, logs, reload, metricsServe
       await control.close().catch(() => undefined);
       await metricsServer?.close().catch(() => undefined);
       await supervisor.shutdown();
+      await store.flush().catch((error: Error) => logger.error(`could not write ${store.file}: ${error.message}`));
       logger.info('all plugins stopped; exiting');
       await logs.close();
       process.exit(0);

@@ -40,7 +40,8 @@ export interface InitializeParams {
   state: unknown;
 }
 
-const STDERR_TAIL_LINES = 20; // enough to keep V8's "heap out of memory" line above its native stack trace
+const STDERR_TAIL_LINES = 5;
+const EXIT_OUTPUT_GRACE_MS = 250;
 const LOGGED_OUTPUT_CHARS = 2000;
 
 /**
@@ -59,6 +60,8 @@ export class PluginHost {
   private readonly exitWaiters: Array<(exit: ExitInfo) => void> = [];
   private healthTimer: NodeJS.Timeout | null = null;
   private readonly stderrTail: string[] = [];
+  /** V8's "heap out of memory" line, once seen: the hard memory limit stopped it. */
+  private heapExhausted: string | null = null;
   private stopping = false;
   private logger: Logger;
   methods: string[] = [];
@@ -110,7 +113,15 @@ export class PluginHost {
     this.subprocess = subprocess;
     this.logger = this.options.loggerFor(subprocess.pid ?? null);
     // Exit is taken from the process itself, not from the streams: a grandchild holding stdout open must not hide it.
-    subprocess.once('exit', (code, signal) => this.markExited({ code, signal }));
+    // Its last words on stderr (often why it died) may still be in the pipe when 'exit' fires:
+    // let them arrive, but never wait on a grandchild that keeps the pipe open.
+    subprocess.once('exit', (code, signal) => {
+      const stderr = subprocess.stderr;
+      if (!stderr || stderr.readableEnded) return this.markExited({ code, signal });
+      const done = () => this.markExited({ code, signal });
+      stderr.once('end', done);
+      setTimeout(done, EXIT_OUTPUT_GRACE_MS).unref();
+    });
     subprocess.once('error', (error) => {
       if (subprocess.pid === undefined) this.markExited({ code: null, signal: null, error: error.message });
     });
@@ -244,6 +255,7 @@ export class PluginHost {
     const reader = createLineReader({
       maxLineBytes: MAX_LINE_BYTES,
       onLine: (line) => {
+        if (V8_OOM.test(line)) this.heapExhausted = line;
         this.stderrTail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
         this.logger.info(line);
@@ -337,9 +349,9 @@ export class PluginHost {
 
   private markExited(exit: ExitInfo): void {
     if (this.exitInfo) return;
-    const lastStderr = this.stderrTail.find((line) => V8_OOM.test(line)) ?? this.stderrTail.at(-1);
+    const lastStderr = this.heapExhausted ?? this.stderrTail.at(-1);
     this.exitInfo = lastStderr ? { ...exit, lastStderr } : exit;
-    if (this.stderrTail.some((line) => V8_OOM.test(line))) this.exitInfo.heapExhausted = true;
+    if (this.heapExhausted) this.exitInfo.heapExhausted = true;
     this.stopHealthChecks();
     const message = `plugin ${this.name} exited during the call (${describeExit(exit)})`;
     for (const id of [...this.pending.keys()]) {

@@ -136,7 +136,7 @@ export class ManagedPlugin {
       this.machine.to('stopping');
       await host.stop(this.definition.settings.stopTimeoutMs, { graceful: false, force: breach.limit === 'memoryMb' });
       this.host = null;
-      this.fail('quota', breach.message);
+      await this.fail('quota', breach.message);
     });
   }
 
@@ -336,7 +336,7 @@ export class ManagedPlugin {
         onHang: (message) => this.onHostHang(host, message),
       });
     } catch (error) {
-      this.fail('start', (error as Error).message);
+      await this.fail('start', (error as Error).message);
       return;
     }
     this.host = host;
@@ -345,7 +345,7 @@ export class ManagedPlugin {
     } catch (error) {
       if (this.startAborted) return; // the stop that aborted it finishes the job
       await host.stop(settings.stopTimeoutMs, { graceful: false });
-      this.fail('start', (error as Error).message);
+      await this.fail('start', (error as Error).message);
       return;
     }
     if (this.startAborted) return;
@@ -373,9 +373,9 @@ export class ManagedPlugin {
       // Exits we caused (stop, hang, a failed start) are handled where we caused them.
       if (this.host !== host || this.state !== 'running') return;
       this.host = null;
-      if (exit.heapExhausted) this.fail('quota', `memory: the V8 heap limit was reached (${describeExit(exit)})`);
-      else if (this.killedByCgroupOom()) this.fail('quota', `memory: killed by the kernel at its cgroup memory.max (${describeExit(exit)})`);
-      else this.fail('crash', describeExit(exit));
+      if (exit.heapExhausted) await this.fail('quota', `memory: the V8 heap limit was reached (${describeExit(exit)})`);
+      else if (this.killedByCgroupOom()) await this.fail('quota', `memory: killed by the kernel at its cgroup memory.max (${describeExit(exit)})`);
+      else await this.fail('crash', describeExit(exit));
     });
   }
 
@@ -386,12 +386,12 @@ export class ManagedPlugin {
       this.machine.to('stopping');
       await host.stop(this.definition.settings.stopTimeoutMs, { graceful: false });
       this.host = null;
-      this.fail('hang', message);
+      await this.fail('hang', message);
     });
   }
 
   /** A failure of the process: back off and restart, or disable once the restart budget is spent. */
-  private fail(kind: FailureKind, message: string): void {
+  private async fail(kind: FailureKind, message: string): Promise<void> {
     this.lastError = { time: this.nowIso(), kind, message };
     const { exhausted, failuresInWindow } = this.budget.recordFailure();
     const { restart } = this.definition.settings;
@@ -399,7 +399,8 @@ export class ManagedPlugin {
       this.reason = describeExhaustion(failuresInWindow, restart.windowMs, `${kind}: ${message}`);
       this.machine.to('disabled');
       this.log().error(`disabled: ${this.reason}`);
-      void this.env.store.setDisabled(this.name, this.reason).catch((error: Error) =>
+      // Awaited under the lock: a daemon stopped right after must still find it disabled.
+      await this.env.store.setDisabled(this.name, this.reason).catch((error: Error) =>
         this.log().error(`could not persist the disabled state: ${error.message}`),
       );
       return;
