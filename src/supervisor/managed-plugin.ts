@@ -6,7 +6,6 @@ import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { LogSystem } from '../logging/index.js';
 import type { DiscoveredPlugin, Manifest, Permissions, PluginKind } from '../manifest/types.js';
 import { backoffDelay } from '../policies/backoff.js';
-import { CircuitBreaker } from '../policies/circuit-breaker.js';
 import type { Clock } from '../policies/clock.js';
 import { describeExhaustion, RestartBudget } from '../policies/restart-budget.js';
 import { PluginStateMachine } from '../policies/state-machine.js';
@@ -16,7 +15,7 @@ import { planLaunch } from '../sandbox/launch.js';
 import type { PluginMetrics } from '../metrics/index.js';
 import type { QuotaBreach, UsageSample } from '../quotas/types.js';
 import type { StateStore } from '../state/store.js';
-import { classifyCallOutcome, RecentErrors } from './calls.js';
+import { CallGate } from './calls.js';
 import { describeEnforcement } from './enforcement.js';
 import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } from './types.js';
 
@@ -60,8 +59,7 @@ export class ManagedPlugin {
   private readonly env: PluginEnvironment;
   private readonly machine: PluginStateMachine;
   private readonly budget: RestartBudget;
-  private readonly circuit: CircuitBreaker;
-  private readonly recentErrors = new RecentErrors(20);
+  private readonly calls: CallGate;
   private host: PluginHost | null = null;
   private queue: Promise<void> = Promise.resolve();
   private restartTimer: NodeJS.Timeout | null = null;
@@ -78,7 +76,15 @@ export class ManagedPlugin {
     this.definition = definition;
     this.env = env;
     this.budget = new RestartBudget(definition.settings.restart, env.clock);
-    this.circuit = new CircuitBreaker(definition.settings.circuit, env.clock, (_from, to) => env.metrics.setCircuit(name, to));
+    this.calls = new CallGate({
+      plugin: name,
+      circuit: definition.settings.circuit,
+      clock: env.clock,
+      metrics: env.metrics,
+      onFailure: (method, error) => {
+        this.lastError = { time: this.nowIso(), kind: 'call', message: `${method}: ${error.message}` };
+      },
+    });
     const persisted = env.store.get(name);
     let initial: PluginState = 'stopped';
     if (!definition.discovered.ok) {
@@ -93,7 +99,6 @@ export class ManagedPlugin {
     }
     this.machine = new PluginStateMachine(initial, (from, to) => this.onStateChange(from, to));
     env.metrics.setState(name, initial);
-    env.metrics.setCircuit(name, this.circuit.state);
     env.metrics.setRestarts(name, 0);
   }
 
@@ -113,7 +118,7 @@ export class ManagedPlugin {
   updateDefinition(definition: PluginDefinition): void {
     this.definition = definition;
     this.budget.updateSettings(definition.settings.restart);
-    this.circuit.updateSettings(definition.settings.circuit);
+    this.calls.updateSettings(definition.settings.circuit);
     if (this.state === 'running' && this.host?.pid) {
       this.env.quotas.watch(this.name, this.host.pid, definition.settings.limits, { canFork: this.canFork() });
     }
@@ -185,7 +190,7 @@ export class ManagedPlugin {
       if (this.state !== 'disabled') return;
       await this.env.store.clearDisabled(this.name);
       this.budget.reset();
-      this.circuit.reset();
+      this.calls.reset();
       this.reason = null;
       await this.launch();
     });
@@ -224,35 +229,7 @@ export class ManagedPlugin {
       const why = this.reason ? `: ${this.reason}` : '';
       throw new RpcError(ErrorCodes.NotRunning, `plugin ${this.name} is not running (state: ${this.state})${why}`);
     }
-    if (method.startsWith('warden.')) {
-      throw new RpcError(ErrorCodes.InvalidParams, `method names that start with "warden." are reserved: ${method}`);
-    }
-    const permit = this.circuit.tryAcquire();
-    if (!permit) {
-      const retry = Math.ceil(this.circuit.retryAfterMs() / 1000);
-      throw new RpcError(
-        ErrorCodes.CircuitOpen,
-        `circuit open for ${this.name} after ${this.circuit.consecutiveFailures()} consecutive failed calls; next trial in ${retry}s`,
-      );
-    }
-    const started = performance.now();
-    // Only declared method names become metric labels: a caller cannot explode the series.
-    const label = host.declares(method) ? method : 'other';
-    try {
-      const result = await host.request(method, params, timeoutMs ?? this.definition.settings.callTimeoutMs);
-      this.circuit.release(permit, 'success');
-      this.env.metrics.recordCall(this.name, label, (performance.now() - started) / 1000, true);
-      return result;
-    } catch (error) {
-      this.env.metrics.recordCall(this.name, label, (performance.now() - started) / 1000, false);
-      const rpcError =
-        error instanceof RpcError ? error : new RpcError(ErrorCodes.InternalError, String((error as Error)?.message ?? error));
-      const outcome = classifyCallOutcome(rpcError);
-      this.circuit.release(permit, outcome);
-      this.recentErrors.add(method, rpcError, this.env.clock.now());
-      if (outcome === 'failure') this.lastError = { time: this.nowIso(), kind: 'call', message: `${method}: ${rpcError.message}` };
-      throw rpcError;
-    }
+    return this.calls.call(host, method, params, timeoutMs ?? this.definition.settings.callTimeoutMs);
   }
 
   /** A notification to the running process (events); dropped when it is not running. */
@@ -275,7 +252,7 @@ export class ManagedPlugin {
       pid: running ? this.host!.pid : null,
       startedAt: this.state === 'running' ? this.startedAt : null,
       restarts: this.restarts,
-      circuit: this.circuit.state,
+      circuit: this.calls.circuitState,
       usage: this.state === 'running' ? this.usageFigures() : null,
       limits: { ...this.definition.settings.limits },
       enforcement: describeEnforcement(this.env.capabilities, manifest, this.definition.permissions ?? undefined),
@@ -304,7 +281,7 @@ export class ManagedPlugin {
   }
 
   recentErrorList(): RecentError[] {
-    return this.recentErrors.list();
+    return this.calls.recentErrors();
   }
 
   /** Spawns a process and completes the handshake; a failure goes to the restart policy. Runs under the lock. */
