@@ -16,7 +16,7 @@ export interface DaemonApi {
 
 const MAX_TAIL_LINES = 10_000;
 
-/** The methods of contract §6 (events.publish arrives with the event bus). */
+/** The methods of contract §6. */
 export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
   const { supervisor, logs } = api;
   const pluginStatus = (name: string) => supervisor.get(name).status();
@@ -29,9 +29,12 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       // How long the last sampling pass took, over how many plugins and processes.
       sampling: supervisor.lastSamplingPass,
     }),
-    [Method.PluginGet]: (params) => {
-      const plugin = supervisor.get(requireName(params));
-      return { ...plugin.status(), recentErrors: plugin.recentErrorList() };
+    [Method.PluginGet]: (params) => supervisor.details(requireName(params)),
+    [Method.EventsPublish]: (params) => {
+      const p = asObject(params);
+      const topic = requireString(p, 'topic');
+      if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(topic)) throw invalid(`params.topic: not a topic: ${JSON.stringify(topic)}`);
+      return supervisor.publish(topic, p.data ?? null);
     },
     [Method.PluginCall]: (params) => {
       const p = asObject(params);

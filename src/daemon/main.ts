@@ -68,7 +68,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     warnAboutRestartOnlyKeys(config, next, logs);
     config = next;
     logs.setLevel(next.logging.level);
-    supervisor.applyConfig(next);
+    await supervisor.applyConfig(next);
     logger.info(`config reloaded from ${next.file}`);
     return { ok: true };
   };

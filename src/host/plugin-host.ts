@@ -58,6 +58,7 @@ export class PluginHost {
   private nextId = 1;
   private exitInfo: ExitInfo | null = null;
   private readonly exitWaiters: Array<(exit: ExitInfo) => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
   private healthTimer: NodeJS.Timeout | null = null;
   private readonly stderrTail: string[] = [];
   /** V8's "heap out of memory" line, once seen: the hard memory limit stopped it. */
@@ -157,6 +158,34 @@ export class PluginHost {
     this.send({ jsonrpc: '2.0', method, params });
   }
 
+  /**
+   * A notification that resolves once the pipe has taken it: a plugin that stops reading its stdin
+   * holds up only its own event queue (which is bounded), never the daemon's memory.
+   */
+  notifyWhenWritten(method: string, params: unknown): Promise<boolean> {
+    const stdin = this.subprocess?.stdin;
+    if (this.exitInfo || !stdin || stdin.destroyed || !stdin.writable) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, params })}\n`, (error) => resolve(!error));
+    });
+  }
+
+  /**
+   * Takes this process out of service after a reload: no more health checks or hang reports,
+   * and resolves once its calls in flight are answered (or `timeoutMs` passes).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.stopHealthChecks();
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && !this.exitInfo && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
+      });
+    }
+  }
+
   /** Resolves once the process is gone. */
   waitForExit(): Promise<ExitInfo> {
     if (this.exitInfo) return Promise.resolve(this.exitInfo);
@@ -225,6 +254,7 @@ export class PluginHost {
       const t = this.pending.get(id);
       if (t) clearTimeout(t);
       this.pending.delete(id);
+      if (this.pending.size === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
 

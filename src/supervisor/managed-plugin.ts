@@ -17,6 +17,7 @@ import type { QuotaBreach, UsageSample } from '../quotas/types.js';
 import type { StateStore } from '../state/store.js';
 import { CallGate } from './calls.js';
 import { describeEnforcement } from './enforcement.js';
+import type { DependencyStatus } from '../graph/index.js';
 import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } from './types.js';
 
 /** Where a running plugin's process tree is measured against its limits. */
@@ -33,6 +34,8 @@ export interface PluginEnvironment {
   capabilities: Capabilities;
   quotas: QuotaWatch;
   metrics: PluginMetrics;
+  /** Told after every state change (dependents wait for and follow their dependencies). */
+  onStateChange?(name: string, from: PluginState, to: PluginState): void;
   random?: () => number;
 }
 
@@ -45,6 +48,8 @@ export interface PluginDefinition {
   /** False when the operator's config sets `plugins.<name>.enabled: false`. */
   enabledByConfig: boolean;
   requests: PluginRequests;
+  /** Whether every dependency is installed, in range and running right now (checked before each start). */
+  dependencies(): DependencyStatus;
 }
 
 type Operation = () => Promise<void>;
@@ -106,6 +111,11 @@ export class ManagedPlugin {
     return this.machine.state;
   }
 
+  /** The definition it runs with now (to compare with a re-read config). */
+  definitionSnapshot(): PluginDefinition {
+    return this.definition;
+  }
+
   get discovered(): DiscoveredPlugin {
     return this.definition.discovered;
   }
@@ -122,6 +132,76 @@ export class ManagedPlugin {
     if (this.state === 'running' && this.host?.pid) {
       this.env.quotas.watch(this.name, this.host.pid, definition.settings.limits, { canFork: this.canFork() });
     }
+  }
+
+  /**
+   * A changed plugin folder or config. A running plugin is swapped blue/green: the new instance
+   * starts beside the old with the old one's snapshot, and takes the calls only once it has
+   * answered its handshake and a health check; the old one finishes its calls in flight, then
+   * stops. A new version that fails never takes traffic and costs the old one nothing.
+   */
+  reload(next: PluginDefinition): Promise<void> {
+    return this.exclusive(async () => {
+      const old = this.host;
+      if (this.state !== 'running' || !old) {
+        await this.adopt(next);
+        return;
+      }
+      if (!next.discovered.ok) {
+        this.reloadFailed(next.discovered.reason);
+        return;
+      }
+      const snapshot = await old.request('warden.snapshot', {}, this.definition.settings.callTimeoutMs).catch((error: Error) => {
+        this.log().warn(`warden.snapshot failed (${error.message}); the new instance starts without state`);
+        return null;
+      });
+      let fresh: PluginHost | null = null;
+      try {
+        fresh = this.createHost(next);
+        await fresh.start({ config: next.config, state: snapshot });
+        await fresh.request('warden.health', {}, next.settings.health.timeoutMs);
+      } catch (error) {
+        await fresh?.stop(next.settings.stopTimeoutMs, { graceful: false });
+        this.reloadFailed((error as Error).message);
+        return;
+      }
+      const from = this.manifest?.version;
+      this.host = fresh; // from here on, new calls go to the new instance
+      this.updateDefinition(next); // also points the quota monitor at the new process tree
+      this.startedAt = this.nowIso();
+      this.reason = null;
+      this.log().info(`reloaded: ${from} -> ${next.discovered.manifest.version} (pid ${old.pid} -> ${fresh.pid})`);
+      void this.retire(old, next);
+    });
+  }
+
+  /** Lets a swapped-out process answer its calls in flight, then stops it. */
+  private async retire(old: PluginHost, definition: PluginDefinition): Promise<void> {
+    await old.drain(definition.settings.callTimeoutMs);
+    await old.stop(definition.settings.stopTimeoutMs);
+  }
+
+  /** A new definition for a plugin with no process to swap: the next start uses it. */
+  private async adopt(next: PluginDefinition): Promise<void> {
+    this.updateDefinition(next);
+    if (!next.discovered.ok) {
+      this.cancelRestartTimer();
+      this.reason = next.discovered.reason;
+      if (this.state !== 'invalid') this.machine.to('invalid');
+      return;
+    }
+    if (this.state === 'invalid') {
+      this.reason = null;
+      this.machine.to('stopped');
+      await this.launch();
+    }
+  }
+
+  /** The old instance keeps serving; the failure is shown, and does not count against its restart budget. */
+  private reloadFailed(cause: string): void {
+    this.reason = `reload failed: ${cause}`;
+    this.lastError = { time: this.nowIso(), kind: 'reload', message: cause };
+    this.log().warn(`${this.reason}; the running version keeps serving`);
   }
 
   /** A sample of the running process tree, from the quota monitor. */
@@ -148,7 +228,7 @@ export class ManagedPlugin {
   /** First start at daemon start-up: only plugins that are neither invalid nor disabled. */
   boot(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.state === 'stopped') await this.launch();
+      if (this.state === 'stopped' || this.state === 'waiting') await this.launch();
     });
   }
 
@@ -207,6 +287,23 @@ export class ManagedPlugin {
     });
   }
 
+  /** A dependency stopped: stop through the ladder and wait for it (only if it was up or coming up). */
+  suspend(reason: string): Promise<void> {
+    this.abortStart();
+    return this.exclusive(async () => {
+      if (!['running', 'starting', 'backoff'].includes(this.state)) return;
+      await this.halt('waiting');
+      this.reason = reason;
+    });
+  }
+
+  /** Its dependencies may be satisfied now: start if it was waiting for them. */
+  resume(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.state === 'waiting') await this.launch();
+    });
+  }
+
   /** Daemon shutdown: stop through the ladder, whatever the state, and leave persisted state alone. */
   shutdown(): Promise<void> {
     this.abortStart();
@@ -232,11 +329,10 @@ export class ManagedPlugin {
     return this.calls.call(host, method, params, timeoutMs ?? this.definition.settings.callTimeoutMs);
   }
 
-  /** A notification to the running process (events); dropped when it is not running. */
-  notify(method: string, params: unknown): boolean {
+  /** An event for the running process; false (dropped) when it is not running. Resolves once written. */
+  deliverEvent(event: unknown): Promise<boolean> | boolean {
     if (this.state !== 'running' || !this.host) return false;
-    this.host.notify(method, params);
-    return true;
+    return this.host.notifyWhenWritten('warden.event', event);
   }
 
   status(): PluginStatus {
@@ -271,6 +367,8 @@ export class ManagedPlugin {
   private onStateChange(from: PluginState, to: PluginState): void {
     this.log().debug({ from, to }, `state ${from} -> ${to}`);
     this.env.metrics.setState(this.name, to);
+    const listener = this.env.onStateChange;
+    if (listener) queueMicrotask(() => listener(this.name, from, to));
     if (to === 'running' && this.host?.pid) {
       this.env.quotas.watch(this.name, this.host.pid, this.definition.settings.limits, { canFork: this.canFork() });
     } else if (from === 'running') {
@@ -288,6 +386,13 @@ export class ManagedPlugin {
   private async launch(): Promise<void> {
     const discovered = this.definition.discovered;
     if (!discovered.ok) return;
+    const dependencies = this.definition.dependencies();
+    if (!dependencies.ok) {
+      // It starts by itself once they are satisfied (the supervisor calls resume()).
+      this.reason = dependencies.reason;
+      if (this.state !== 'waiting') this.machine.to('waiting');
+      return;
+    }
     this.startAborted = false;
     this.machine.to('starting');
     if (this.launches++ > 0) this.restarts++;
@@ -295,23 +400,7 @@ export class ManagedPlugin {
     const { settings } = this.definition;
     let host: PluginHost;
     try {
-      host = new PluginHost({
-        name: this.name,
-        version: discovered.manifest.version,
-        launch: planLaunch({
-          dir: discovered.dir,
-          manifest: discovered.manifest,
-          permissions: this.definition.permissions ?? discovered.manifest.permissions,
-          limits: settings.limits,
-          capabilities: this.env.capabilities,
-        }).launch,
-        loggerFor: (pid) => this.env.logs.pluginLogger(this.name, { pid, restarts: this.restarts }),
-        requests: this.definition.requests,
-        startTimeoutMs: settings.startTimeoutMs,
-        health: settings.health,
-        onExit: (exit) => this.onHostExit(host, exit),
-        onHang: (message) => this.onHostHang(host, message),
-      });
+      host = this.createHost(this.definition);
     } catch (error) {
       await this.fail('start', (error as Error).message);
       return;
@@ -332,8 +421,33 @@ export class ManagedPlugin {
     this.log().info({ methods: host.methods }, `running (pid ${host.pid})`);
   }
 
+  /** A process for `definition`, reporting its exit and hangs back to this plugin. */
+  private createHost(definition: PluginDefinition): PluginHost {
+    const discovered = definition.discovered;
+    if (!discovered.ok) throw new Error(discovered.reason);
+    const { settings } = definition;
+    const host: PluginHost = new PluginHost({
+      name: this.name,
+      version: discovered.manifest.version,
+      launch: planLaunch({
+        dir: discovered.dir,
+        manifest: discovered.manifest,
+        permissions: definition.permissions ?? discovered.manifest.permissions,
+        limits: settings.limits,
+        capabilities: this.env.capabilities,
+      }).launch,
+      loggerFor: (pid) => this.env.logs.pluginLogger(this.name, { pid, restarts: this.restarts }),
+      requests: definition.requests,
+      startTimeoutMs: settings.startTimeoutMs,
+      health: settings.health,
+      onExit: (exit) => this.onHostExit(host, exit),
+      onHang: (message) => this.onHostHang(host, message),
+    });
+    return host;
+  }
+
   /** Takes a live or starting process down the ladder and settles in `target`. Runs under the lock. */
-  private async halt(target: 'stopped' | 'disabled'): Promise<void> {
+  private async halt(target: 'stopped' | 'disabled' | 'waiting'): Promise<void> {
     this.cancelRestartTimer();
     const host = this.host;
     if ((this.state === 'running' || this.state === 'starting') && host) {

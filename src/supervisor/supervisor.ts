@@ -2,23 +2,29 @@ import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { effectivePluginConfig, isEnabledByConfig, pluginOverride, resolvePluginSettings } from '../config/plugin-settings.js';
 import type { Config } from '../config/types.js';
+import { EventBus, type BusEvent } from '../bus/event-bus.js';
+import { checkDependencies, dependentsOf, findCycles, mayCall, startOrder, stopOrder, type GraphNode } from '../graph/index.js';
 import type { PluginRequests } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
 import { effectivePermissions } from '../sandbox/permissions.js';
+import { PluginSchedules } from '../schedules/scheduler.js';
 import { ManagedPlugin, type PluginDefinition, type PluginEnvironment } from './managed-plugin.js';
-import type { PluginStatus } from './types.js';
+import type { PluginState, PluginStatus } from './types.js';
 
 /** All plugins of one daemon: who they are, how they reach each other, and starting and stopping them together. */
 export class Supervisor {
   private readonly plugins = new Map<string, ManagedPlugin>();
+  private readonly schedules = new Map<string, PluginSchedules>();
   private config: Config;
   private readonly env: PluginEnvironment;
   private readonly logger: Logger;
   private readonly monitor: QuotaMonitor;
+  private readonly bus: EventBus;
+  private shuttingDown = false;
 
-  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas'>) {
+  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange'>) {
     this.config = config;
     this.logger = env.logs.logger;
     // One sampling pass for every plugin per tick; verdicts come back to the plugin they concern.
@@ -34,39 +40,50 @@ export class Supervisor {
       },
       onError: (error) => this.logger.error({ stack: error.stack }, `sampling failed: ${error.message}`),
     });
-    this.env = { ...env, quotas: this.monitor };
+    this.bus = new EventBus({
+      onOverflow: (name, dropped) =>
+        this.logger.warn({ plugin: name, dropped }, `events for ${name} are arriving faster than it takes them: dropped the ${dropped} oldest`),
+      onError: (name, error) => this.logger.error({ plugin: name }, `event delivery to ${name} failed: ${error.message}`),
+    });
+    this.env = { ...env, quotas: this.monitor, onStateChange: (name, from, to) => this.followDependencies(name, from, to) };
   }
 
   /** Takes the discovered plugins under supervision (nothing starts yet). */
   load(discovered: DiscoveredPlugin[]): void {
-    for (const entry of discovered) {
-      let name = entry.ok ? entry.manifest.name : entry.name;
-      // A second folder claiming a taken name is listed under its folder's name, so it still shows.
-      if (this.plugins.has(name) && !entry.ok) name = basename(entry.dir);
-      if (this.plugins.has(name)) {
-        this.logger.error({ dir: entry.dir }, `plugin ${name} in ${entry.dir} ignored: the name is taken`);
-        continue;
-      }
-      this.plugins.set(name, new ManagedPlugin(name, this.definitionFor(name, entry), this.env));
-      if (!entry.ok) this.logger.warn({ plugin: name, dir: entry.dir }, `plugin ${name} is invalid: ${entry.reason}`);
-    }
+    for (const entry of discovered) this.add(entry);
+    this.markCycles();
   }
 
-  /** Starts every plugin that may run, in parallel; resolves when each has started or failed. */
+  /** Starts every plugin that may run, dependencies first; resolves when each has started, failed or is waiting. */
   async bootAll(): Promise<void> {
     this.monitor.start();
-    await Promise.all([...this.plugins.values()].map((plugin) => plugin.boot()));
+    const nodes = this.graph();
+    const started = new Map<string, Promise<void>>();
+    for (const name of startOrder(nodes)) {
+      const plugin = this.plugins.get(name);
+      if (!plugin) continue;
+      const deps = Object.keys(plugin.manifest?.dependencies ?? {});
+      const ready = Promise.all(deps.map((dep) => started.get(dep) ?? Promise.resolve()));
+      started.set(name, ready.then(() => plugin.boot()).catch((error: Error) => this.logger.error(`boot of ${name}: ${error.message}`)));
+    }
+    await Promise.all(started.values());
   }
 
-  /** Graceful stop of every plugin through the kill ladder, in parallel. */
+  /** Graceful stop of every plugin through the kill ladder, dependents before their dependencies. */
   async shutdown(): Promise<void> {
-    await Promise.all([...this.plugins.values()].map((plugin) => plugin.shutdown()));
+    this.shuttingDown = true;
+    for (const schedules of this.schedules.values()) schedules.stop();
+    const nodes = this.graph();
+    const stopped = new Map<string, Promise<void>>();
+    for (const name of stopOrder(nodes).concat([...this.plugins.keys()])) {
+      if (stopped.has(name)) continue;
+      const plugin = this.plugins.get(name)!;
+      const dependents = dependentsOf(nodes, name, { transitive: false });
+      const after = Promise.all(dependents.map((d) => stopped.get(d) ?? Promise.resolve()));
+      stopped.set(name, after.then(() => plugin.shutdown()));
+    }
+    await Promise.all(stopped.values());
     this.monitor.stop();
-  }
-
-  /** The duration and reach of the last sampling pass (bench, status). */
-  get lastSamplingPass() {
-    return this.monitor.lastPass;
   }
 
   /** SIGKILL to every plugin's process group: the second signal during shutdown. */
@@ -80,41 +97,197 @@ export class Supervisor {
     return plugin;
   }
 
+  /** `plugin.get`: the status plus recent errors, schedules and event counts. */
+  details(name: string) {
+    const plugin = this.get(name);
+    return {
+      ...plugin.status(),
+      recentErrors: plugin.recentErrorList(),
+      schedules: this.schedules.get(name)?.status() ?? [],
+      events: this.bus.stats(name) ?? { queued: 0, delivered: 0, dropped: 0 },
+    };
+  }
+
   statuses(): PluginStatus[] {
     return [...this.plugins.values()].map((plugin) => plugin.status()).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** A re-read config: new settings apply to each plugin's next process and next calls. */
-  applyConfig(config: Config): void {
+  /** The duration and reach of the last sampling pass (bench, status). */
+  get lastSamplingPass() {
+    return this.monitor.lastPass;
+  }
+
+  /** `events.publish` from an operator. */
+  publish(topic: string, data: unknown): { delivered: number } {
+    return this.bus.publish({ topic, data, source: 'operator' });
+  }
+
+  /** A re-read config: plugins whose effective settings changed are reloaded blue/green; the rest keep running untouched. */
+  async applyConfig(config: Config): Promise<void> {
     this.config = config;
     this.monitor.setIntervalMs(config.sampling.intervalMs);
-    for (const [name, plugin] of this.plugins) {
-      plugin.updateDefinition(this.definitionFor(name, plugin.discovered));
+    await Promise.all(
+      [...this.plugins].map(async ([name, plugin]) => {
+        const next = this.definitionFor(name, plugin.discovered);
+        if (sameSettings(plugin.definitionSnapshot(), next)) return;
+        this.logger.info({ plugin: name }, `config for ${name} changed; reloading it`);
+        await plugin.reload(next);
+      }),
+    );
+  }
+
+  /** A new plugin folder: supervise it and start it (if its dependencies allow). */
+  async added(entry: DiscoveredPlugin): Promise<void> {
+    const plugin = this.add(entry);
+    this.markCycles();
+    await plugin?.boot();
+  }
+
+  /** A plugin folder whose files changed: reload that plugin (blue/green when it is running). */
+  async changed(entry: DiscoveredPlugin): Promise<void> {
+    const existing = [...this.plugins.values()].find((p) => p.discovered.dir === entry.dir);
+    const name = entry.ok ? entry.manifest.name : entry.name;
+    if (existing && existing.name !== name && entry.ok) {
+      // Renamed in its manifest: the old one goes, the new one comes.
+      await this.removed(entry.dir);
+      await this.added(entry);
+      return;
     }
+    if (!existing) return this.added(entry);
+    await existing.reload(this.definitionFor(existing.name, entry));
+    this.armSchedules(existing);
+    this.subscribe(existing);
+    this.markCycles();
+  }
+
+  /** A plugin folder that is gone: stop it through the ladder and forget it. */
+  async removed(dir: string): Promise<void> {
+    const plugin = [...this.plugins.values()].find((p) => p.discovered.dir === dir);
+    if (!plugin) return;
+    this.schedules.get(plugin.name)?.stop();
+    this.schedules.delete(plugin.name);
+    this.bus.unsubscribe(plugin.name);
+    await plugin.shutdown();
+    this.plugins.delete(plugin.name);
+    this.env.metrics.forget(plugin.name);
+    this.env.logs.forget(plugin.name);
+    this.logger.info({ plugin: plugin.name }, `plugin ${plugin.name} removed (${dir})`);
+  }
+
+  private add(entry: DiscoveredPlugin): ManagedPlugin | null {
+    let name = entry.ok ? entry.manifest.name : entry.name;
+    // A second folder claiming a taken name is listed under its folder's name, so it still shows.
+    if (this.plugins.has(name) && !entry.ok) name = basename(entry.dir);
+    if (this.plugins.has(name)) {
+      this.logger.error({ dir: entry.dir }, `plugin ${name} in ${entry.dir} ignored: the name is taken`);
+      return null;
+    }
+    const plugin = new ManagedPlugin(name, this.definitionFor(name, entry), this.env);
+    this.plugins.set(name, plugin);
+    if (!entry.ok) this.logger.warn({ plugin: name, dir: entry.dir }, `plugin ${name} is invalid: ${entry.reason}`);
+    this.armSchedules(plugin);
+    this.subscribe(plugin);
+    return plugin;
+  }
+
+  /** Every plugin in a dependency cycle is invalid, with the cycle spelled out. */
+  private markCycles(): void {
+    for (const cycle of findCycles(this.graph())) {
+      for (const name of cycle.members) {
+        const plugin = this.plugins.get(name);
+        if (!plugin || !plugin.discovered.ok) continue;
+        const { manifest, dir } = plugin.discovered;
+        const invalid: DiscoveredPlugin = { ok: false, dir, name, version: manifest.version, kind: manifest.kind, reason: cycle.text };
+        void plugin.reload(this.definitionFor(name, invalid));
+      }
+    }
+  }
+
+  /** Dependents follow their dependencies: they wait while one is down and start when all are up. */
+  private followDependencies(name: string, from: PluginState, to: PluginState): void {
+    if (this.shuttingDown) return;
+    const nodes = this.graph();
+    if (to === 'running') {
+      for (const dependent of dependentsOf(nodes, name, { transitive: false })) {
+        const plugin = this.plugins.get(dependent);
+        if (plugin?.state === 'waiting') void plugin.resume();
+      }
+    } else if (RESTING.has(to) && from !== to) {
+      // Once it has come to rest down, not while it is still stopping: dependents keep serving until then.
+      for (const dependent of dependentsOf(nodes, name, { transitive: false })) {
+        void this.plugins.get(dependent)?.suspend(`waiting for ${name}: it is ${to}`);
+      }
+    }
+  }
+
+  private graph(): GraphNode[] {
+    return [...this.plugins.values()].map((plugin) => ({
+      name: plugin.name,
+      version: plugin.manifest?.version ?? null,
+      dependencies: plugin.manifest?.dependencies ?? {},
+    }));
+  }
+
+  private armSchedules(plugin: ManagedPlugin): void {
+    this.schedules.get(plugin.name)?.stop();
+    const specs = plugin.manifest?.schedules ?? [];
+    if (specs.length === 0) {
+      this.schedules.delete(plugin.name);
+      return;
+    }
+    const log = this.env.logs.pluginLogger(plugin.name, { pid: null, restarts: 0 });
+    const schedules = new PluginSchedules({
+      plugin: plugin.name,
+      schedules: specs,
+      call: (method, params) => plugin.call(method, params),
+      isRunning: () => plugin.state === 'running',
+      onSkip: (index, why) => log.debug(`schedule ${specs[index]?.cron} ${specs[index]?.method} skipped: ${why}`),
+      onError: (index, error) => log.warn(`schedule ${specs[index]?.cron} ${specs[index]?.method} failed: ${error.message}`),
+    });
+    this.schedules.set(plugin.name, schedules);
+    schedules.start();
+  }
+
+  private subscribe(plugin: ManagedPlugin): void {
+    const patterns = plugin.manifest?.subscribes ?? [];
+    if (patterns.length === 0) {
+      this.bus.unsubscribe(plugin.name);
+      return;
+    }
+    this.bus.subscribe({
+      name: plugin.name,
+      patterns,
+      deliver: (event: BusEvent) => plugin.deliverEvent(event),
+    });
   }
 
   private definitionFor(name: string, discovered: DiscoveredPlugin): PluginDefinition {
     const manifest = discovered.ok ? discovered.manifest : null;
+    const override = pluginOverride(this.config, name);
     const { settings, warnings } = resolvePluginSettings(this.config, name, manifest);
     for (const warning of warnings) this.logger.warn({ plugin: name }, warning);
     return {
       discovered,
       settings,
-      config: effectivePluginConfig(manifest?.config ?? {}, pluginOverride(this.config, name)?.config ?? {}),
-      permissions: manifest
-        ? effectivePermissions(manifest.permissions, pluginOverride(this.config, name)?.permissions, discovered.dir)
-        : null,
+      config: effectivePluginConfig(manifest?.config ?? {}, override?.config ?? {}),
+      permissions: manifest ? effectivePermissions(manifest.permissions, override?.permissions, discovered.dir) : null,
       enabledByConfig: isEnabledByConfig(this.config, name),
       requests: this.requestsFrom(name),
+      dependencies: () => {
+        const node = this.graph().find((n) => n.name === name);
+        if (!node) return { ok: true };
+        const facts = new Map([...this.plugins.values()].map((p) => [p.name, { version: p.manifest?.version ?? null, state: p.state }]));
+        return checkDependencies(node, facts);
+      },
     };
   }
 
-  /** What a plugin may ask of the daemon: calls to its declared dependencies, and events. */
+  /** What a plugin may ask of the daemon: calls to its declared dependencies, and its declared events. */
   private requestsFrom(caller: string): PluginRequests {
     return {
       call: async (target, method, params) => {
-        const manifest = this.plugins.get(caller)?.manifest;
-        if (!manifest || !(target in manifest.dependencies)) {
+        const node = this.graph().find((n) => n.name === caller);
+        if (!node || !mayCall(node, target)) {
           throw new RpcError(
             ErrorCodes.PermissionDenied,
             `plugin ${caller} may call only the plugins in its dependencies; ${target} is not one of them`,
@@ -122,9 +295,23 @@ export class Supervisor {
         }
         return this.get(target).call(method, params);
       },
-      emit: (topic) => {
-        this.logger.warn({ plugin: caller, topic }, `event ${topic} from ${caller} dropped: event routing is not available yet`);
+      emit: (topic, data) => {
+        const manifest = this.plugins.get(caller)?.manifest;
+        if (!manifest?.emits.includes(topic)) {
+          this.logger.warn({ plugin: caller, topic }, `event ${topic} from ${caller} dropped: it is not in its manifest's emits`);
+          return;
+        }
+        this.bus.publish({ topic, data, source: caller });
       },
     };
   }
+}
+
+/** States in which a plugin is down and stays down until something happens. */
+const RESTING = new Set<PluginState>(['stopped', 'backoff', 'disabled', 'invalid', 'waiting']);
+
+/** Whether a reload would change anything for a plugin: same files, same effective settings. */
+function sameSettings(a: PluginDefinition, b: PluginDefinition): boolean {
+  const facts = (d: PluginDefinition) => JSON.stringify([d.settings, d.config, d.permissions, d.enabledByConfig]);
+  return a.discovered === b.discovered && facts(a) === facts(b);
 }

@@ -1,0 +1,20 @@
+/**
+ * Topic patterns as the manifest allows them in `subscribes`: an exact dot-separated topic, or
+ * `prefix.*`, which matches any topic strictly below the prefix (one level or deeper).
+ */
+
+/** "item.fetched" matches "item.fetched"; "item.*" matches "item.fetched" and "item.raw.x" (any deeper topic under the prefix) but not "item" itself; "*" alone is not a valid pattern (the manifest schema already refuses it). */
+export function topicMatches(pattern: string, topic: string): boolean {
+  if (pattern.endsWith('.*')) {
+    const prefix = pattern.slice(0, -1); // keeps the dot, so "item.*" never matches "items.x"
+    return topic.length > prefix.length && topic.startsWith(prefix);
+  }
+  // A bare "*" would be a catch-all the schema refuses; never let it through as a literal either.
+  return pattern !== '*' && pattern === topic;
+}
+
+/** True if any of the patterns matches the topic. */
+export function anyTopicMatches(patterns: readonly string[], topic: string): boolean {
+  for (const p of patterns) if (topicMatches(p, topic)) return true;
+  return false;
+}

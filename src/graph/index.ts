@@ -1,0 +1,5 @@
+// The plugin dependency graph: pure functions over manifests' `dependencies` (contract §3, §5).
+export type { CycleReport, DependencyStatus, GraphNode } from './types.js';
+export { findCycles } from './cycles.js';
+export { dependentsOf, startOrder, stopOrder } from './order.js';
+export { checkDependencies, mayCall, type PluginFacts } from './check.js';

@@ -1,0 +1,255 @@
+/**
+ * Watches pluginsDir for hot reload (CONTRACT §3; issue 4 item 1). Reports, per plugin folder (a direct
+ * child of pluginsDir), one debounced decision: added, removed, or changed — the last only when the
+ * content fingerprint really differs, so touches, identical re-saves and `git checkout`s to the same
+ * bytes are silent. What to do about a report (blue/green, rollback) is the supervisor's business.
+ *
+ * A pluginsDir that does not exist (at start, or deleted later) is polled for every `rootPollMs`;
+ * once it appears, every plugin folder in it is reported `added`. Deleting it reports each known
+ * plugin `removed`. This mirrors discovery, where a missing pluginsDir is simply an empty list.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { KeyedDebouncer } from './debounce.js';
+import { fingerprintPlugin } from './fingerprint.js';
+import { isIgnored, NO_RULES, type IgnoreRules } from './ignore.js';
+
+export type PluginFolderChange =
+  | { kind: 'added'; dir: string } // a folder directly under pluginsDir now holds a plugin.json
+  | { kind: 'removed'; dir: string } // a plugin folder (or its plugin.json) is gone
+  | { kind: 'changed'; dir: string; fingerprint: string }; // its content fingerprint changed
+
+export interface PluginsWatcherOptions {
+  pluginsDir: string;
+  debounceMs: number;
+  /** Ignore rules per plugin folder (runtime paths come from its manifest); called when needed. */
+  rulesFor(dir: string): IgnoreRules;
+  onChange(change: PluginFolderChange): void;
+  onError?(error: Error): void;
+  /** How often a missing pluginsDir is checked for (default 1000 ms). */
+  rootPollMs?: number;
+}
+
+const MANIFEST = 'plugin.json';
+const isGone = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+const toError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+/** Same rule as discovery: these top-level entries are never plugins. */
+const notAPluginFolder = (name: string) => name.startsWith('.') || name === 'node_modules';
+
+async function isDir(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
+}
+
+export class PluginsWatcher {
+  private readonly root: string;
+  private fsw: FSWatcher | null = null;
+  /** plugin folders we know of → last fingerprint (undefined: could not be computed) */
+  private readonly known = new Map<string, string | undefined>();
+  private readonly debouncer: KeyedDebouncer;
+  private readonly rulesCache = new Map<string, IgnoreRules>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private scanDone: Promise<void> = Promise.resolve();
+  private started = false;
+  private closed = false;
+
+  constructor(private readonly options: PluginsWatcherOptions) {
+    this.root = path.resolve(options.pluginsDir);
+    // Decisions wait for the initial fingerprints, so an early event cannot pass for an `added`.
+    this.debouncer = new KeyedDebouncer(options.debounceMs, (dir) =>
+      this.scanDone
+        .then(() => this.decide(dir))
+        .catch((err: unknown) =>
+          this.reportError(new Error(`hot reload: cannot check ${dir}: ${toError(err).message}`, { cause: err })),
+        ),
+    );
+  }
+
+  /** Starts watching; resolves once the initial scan is done (existing plugins are NOT reported as added — the daemon loads those itself), with their fingerprints recorded. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('PluginsWatcher.start() called twice');
+    this.started = true;
+    if (!(await isDir(this.root))) return this.pollForRoot();
+    let release!: () => void;
+    this.scanDone = new Promise((resolve) => (release = resolve));
+    try {
+      await this.watchRoot();
+      for (const dir of await this.pluginFolders()) {
+        const fp = await fingerprintPlugin(dir, this.rules(dir)).catch((err: unknown) => {
+          this.reportError(new Error(`hot reload: cannot fingerprint ${dir}: ${toError(err).message}`, { cause: err }));
+          return undefined;
+        });
+        if (!this.known.has(dir)) this.known.set(dir, fp); // a setFingerprint() meanwhile wins
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    const fsw = this.fsw;
+    this.fsw = null;
+    await Promise.all([fsw?.close(), this.debouncer.close()]);
+  }
+
+  /** Tell the watcher a folder's current fingerprint (e.g. after the daemon loaded it) so the next event compares against it. */
+  setFingerprint(dir: string, fingerprint: string): void {
+    const abs = path.resolve(dir);
+    this.known.set(abs, fingerprint);
+    this.rulesCache.delete(abs); // the daemon may have read a new manifest with new write paths
+  }
+
+  private async watchRoot(): Promise<void> {
+    const fsw = watch(this.root, { ignoreInitial: true, ignored: (p: string) => this.safeIgnored(p) });
+    this.fsw = fsw;
+    fsw.on('all', (event, p) => {
+      try {
+        this.onEvent(event, p);
+      } catch (err) {
+        this.reportError(toError(err));
+      }
+    });
+    fsw.on('error', (err: unknown) => this.reportError(toError(err)));
+    await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
+  }
+
+  /** The plugin folder a path belongs to, and the path inside it ('' for the folder itself). */
+  private locate(p: string): { dir: string; inner: string } | null {
+    const rel = path.relative(this.root, path.resolve(p));
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+    const [top, ...rest] = rel.split(path.sep);
+    if (!top || notAPluginFolder(top)) return null;
+    return { dir: path.join(this.root, top), inner: rest.join('/') };
+  }
+
+  private isIgnoredPath(p: string): boolean {
+    const rel = path.relative(this.root, path.resolve(p));
+    if (rel === '') return false;
+    const where = this.locate(p);
+    if (!where) return true;
+    return isIgnored(where.inner, path.resolve(p), this.rules(where.dir));
+  }
+
+  /** chokidar's `ignored`: ignored folders are not even descended into (node_modules stays cheap). */
+  private safeIgnored(p: string): boolean {
+    try {
+      return this.isIgnoredPath(p);
+    } catch {
+      return false;
+    }
+  }
+
+  private onEvent(event: string, p: string): void {
+    if (this.closed) return;
+    if (path.resolve(p) === this.root) {
+      if (event === 'unlinkDir') this.rootGone();
+      return;
+    }
+    if (this.isIgnoredPath(p)) return;
+    const where = this.locate(p);
+    if (where) this.debouncer.schedule(where.dir);
+  }
+
+  private rootGone(): void {
+    const fsw = this.fsw;
+    this.fsw = null;
+    fsw?.close().catch((err: unknown) => this.reportError(toError(err)));
+    for (const dir of this.known.keys()) this.debouncer.schedule(dir); // each decides `removed`
+    this.pollForRoot();
+  }
+
+  private pollForRoot(): void {
+    if (this.closed || this.pollTimer) return;
+    let busy = false;
+    this.pollTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        if (this.closed || !(await isDir(this.root)) || this.closed) return;
+        clearInterval(this.pollTimer!);
+        this.pollTimer = null;
+        await this.watchRoot();
+        if (this.closed) return void (await this.fsw?.close());
+        // Nothing here was loaded by the daemon: decide every folder afresh (→ added / removed / changed).
+        const dirs = new Set([...this.known.keys(), ...(await this.pluginFolders())]);
+        for (const dir of dirs) this.debouncer.schedule(dir);
+      })()
+        .catch((err: unknown) => this.reportError(toError(err)))
+        .finally(() => (busy = false));
+    }, this.options.rootPollMs ?? 1000);
+  }
+
+  /** Direct children of pluginsDir that hold a plugin.json. */
+  private async pluginFolders(): Promise<string[]> {
+    const names = await readdir(this.root).catch((err: unknown) => {
+      if (isGone(err)) return [] as string[];
+      throw err;
+    });
+    const dirs = names.filter((n) => !notAPluginFolder(n)).map((n) => path.join(this.root, n));
+    const flags = await Promise.all(dirs.map((d) => isFile(path.join(d, MANIFEST))));
+    return dirs.filter((_, i) => flags[i]);
+  }
+
+  private async decide(dir: string): Promise<void> {
+    this.rulesCache.delete(dir); // plugin.json may now declare other write paths
+    const hasManifest = await isFile(path.join(dir, MANIFEST));
+    if (this.closed) return;
+    if (!hasManifest) {
+      if (this.known.delete(dir)) this.emit({ kind: 'removed', dir });
+      return;
+    }
+    let fingerprint: string;
+    try {
+      fingerprint = await fingerprintPlugin(dir, this.rules(dir));
+    } catch (err) {
+      if (isGone(err)) return; // deleted meanwhile: its unlink events bring us back here
+      throw err;
+    }
+    if (this.closed) return;
+    if (!this.known.has(dir)) {
+      this.known.set(dir, fingerprint);
+      this.emit({ kind: 'added', dir });
+    } else if (this.known.get(dir) !== fingerprint) {
+      this.known.set(dir, fingerprint);
+      this.emit({ kind: 'changed', dir, fingerprint });
+    }
+  }
+
+  private rules(dir: string): IgnoreRules {
+    let rules = this.rulesCache.get(dir);
+    if (!rules) {
+      try {
+        rules = this.options.rulesFor(dir);
+      } catch (err) {
+        this.reportError(new Error(`hot reload: rulesFor(${dir}) failed: ${toError(err).message}`, { cause: err }));
+        rules = NO_RULES;
+      }
+      this.rulesCache.set(dir, rules);
+    }
+    return rules;
+  }
+
+  private emit(change: PluginFolderChange): void {
+    if (this.closed) return;
+    try {
+      this.options.onChange(change);
+    } catch (err) {
+      this.reportError(toError(err));
+    }
+  }
+
+  private reportError(error: Error): void {
+    if (this.closed) return;
+    try {
+      if (this.options.onError) this.options.onError(error);
+      else process.emitWarning(error);
+    } catch {
+      // an onError that throws has nowhere left to go
+    }
+  }
+}
