@@ -6,7 +6,8 @@ import { listenControl, SocketInUseError, type ControlServer } from '../control/
 import { createLogSystem, type LogSystem } from '../logging/index.js';
 import type { MetricsServer } from '../metrics/index.js';
 import { noMetrics, type PluginMetrics } from '../metrics/types.js';
-import { discoverPlugins } from '../manifest/discover.js';
+import { discoverPlugins, loadPlugin } from '../manifest/discover.js';
+import { PluginsWatcher, type PluginFolderChange } from '../reload/watcher.js';
 import { systemClock } from '../policies/clock.js';
 import { describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
 import { StateStore } from '../state/store.js';
@@ -92,7 +93,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
 
-  installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store });
+  const watcher = config.hotReload.enabled ? await watchPlugins(config, supervisor, logs) : null;
+  installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store, watcher });
   process.on('unhandledRejection', (reason) => {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
   });
@@ -110,11 +112,12 @@ interface Running {
   control: ControlServer;
   metricsServer: MetricsServer | null;
   store: StateStore;
+  watcher: PluginsWatcher | null;
   logs: LogSystem;
   reload: () => Promise<ReloadResult>;
 }
 
-function installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store }: Running): void {
+function installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store, watcher }: Running): void {
   const logger = logs.logger;
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -131,6 +134,7 @@ function installSignalHandlers({ supervisor, control, logs, reload, metricsServe
     shuttingDown = true;
     logger.info(`${signal}: stopping every plugin`);
     void (async () => {
+      await watcher?.close().catch(() => undefined);
       await control.close().catch(() => undefined);
       await metricsServer?.close().catch(() => undefined);
       await supervisor.shutdown();
@@ -176,4 +180,29 @@ async function startMetrics(config: Config, logs: LogSystem): Promise<{ metrics:
     logs.logger.error(`metrics: cannot listen on ${config.metrics.listen}: ${(error as Error).message}`);
     return { metrics: noMetrics, server: null };
   }
+}
+
+/** Hot reload: a new plugin folder starts, a removed one stops, a changed one is swapped blue/green. */
+async function watchPlugins(config: Config, supervisor: Supervisor, logs: LogSystem): Promise<PluginsWatcher> {
+  const logger = logs.logger;
+  const apply = async (change: PluginFolderChange): Promise<void> => {
+    logger.info({ dir: change.dir }, `plugin folder ${change.kind}: ${change.dir}`);
+    if (change.kind === 'removed') return supervisor.removed(change.dir);
+    const entry = await loadPlugin(change.dir);
+    if (change.kind === 'added') return supervisor.added(entry);
+    return supervisor.changed(entry);
+  };
+  const watcher = new PluginsWatcher({
+    pluginsDir: config.pluginsDir,
+    debounceMs: config.hotReload.debounceMs,
+    // What a plugin writes while it runs is not a change to it.
+    rulesFor: (dir) => ({ runtimePaths: [...supervisor.runtimePaths(dir), config.logging.dir, config.stateDir] }),
+    onChange: (change) => {
+      apply(change).catch((error: Error) => logger.error({ dir: change.dir }, `hot reload of ${change.dir} failed: ${error.message}`));
+    },
+    onError: (error) => logger.error(`hot reload watcher: ${error.message}`),
+  });
+  await watcher.start();
+  logger.info(`watching ${config.pluginsDir} for plugin changes (debounce ${config.hotReload.debounceMs}ms)`);
+  return watcher;
 }

@@ -136,6 +136,12 @@ export class Supervisor {
     );
   }
 
+  /** The folders a plugin writes to at run time (its effective fs.write): changes there are not reloads. */
+  runtimePaths(dir: string): string[] {
+    const plugin = [...this.plugins.values()].find((p) => p.discovered.dir === dir);
+    return plugin?.definitionSnapshot().permissions?.fs.write ?? [];
+  }
+
   /** A new plugin folder: supervise it and start it (if its dependencies allow). */
   async added(entry: DiscoveredPlugin): Promise<void> {
     const plugin = this.add(entry);
