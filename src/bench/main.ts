@@ -12,6 +12,7 @@ import { planLaunch } from '../sandbox/launch.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
 import { measureCalls, median, printTable, type CallFigures } from './stats.js';
+import { reloadSection } from './reload.js';
 import { idleUsage, type IdleUsage } from './usage.js';
 
 const SEQUENTIAL = 5000;
@@ -237,12 +238,13 @@ async function fleetSection(): Promise<void> {
   console.log('Goals (issue 3): all plugins answering within 1.3× the bare start; daemon under 2 % of a core and under 100 MB RSS.');
 }
 
-/** BENCH_ONLY=calls|fleet runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */
+/** BENCH_ONLY=calls|fleet|reload runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */
 async function main(): Promise<void> {
   console.log(`warden bench · node ${process.version} · ${process.platform} · ${(await import('node:os')).cpus().length} cores`);
   const only = process.env.BENCH_ONLY;
-  if (only !== 'fleet') await callsSection();
-  if (only !== 'calls') await fleetSection();
+  if (!only || only === 'calls') await callsSection();
+  if (!only || only === 'reload') await reloadSection();
+  if (!only || only === 'fleet') await fleetSection();
 }
 
 main().catch((error: Error) => {
