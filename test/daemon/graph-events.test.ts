@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/control/client.js';
 import { bootDaemon, FAST_DEFAULTS, type PluginSpec, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
@@ -36,6 +38,30 @@ describe('dependencies', () => {
       reason: 'waiting for base ^2.0.0: installed version 1.4.0 is outside the range',
     });
     expect(await daemon.status('orphan')).toMatchObject({ state: 'waiting', reason: 'waiting for ghost: not installed' });
+  });
+
+  it('starts a waiting plugin when its dependency appears, keeps it running through a reload of the dependency, and stops it first', async () => {
+    await boot({ user: plugin({ dependencies: { base: '^1.0.0' } }) }, { hotReload: { enabled: true, debounceMs: 100 } });
+    expect(await daemon.waitForState('user', 'waiting')).toMatchObject({ reason: 'waiting for base: not installed' });
+    sandbox.addPlugin('base');
+    const user = await daemon.waitForState('user', 'running');
+
+    const base = await daemon.status('base');
+    writeFileSync(join(sandbox.pluginsDir, 'base/plugin.json'), JSON.stringify({ name: 'base', version: '1.0.1', main: 'index.js' }));
+    await waitFor('base 1.0.1 to serve', async () => {
+      const status = await daemon.status('base');
+      return status.version === '1.0.1' && status.pid !== base.pid;
+    });
+    expect(await daemon.status('user')).toMatchObject({ state: 'running', pid: user.pid });
+
+    await daemon.stop('SIGTERM');
+    const stops = readFileSync(join(sandbox.dir, 'var/logs/warden.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { plugin?: string; msg: string })
+      .filter((entry) => entry.msg.startsWith('stopped ('))
+      .map((entry) => entry.plugin);
+    expect(stops.indexOf('user')).toBeLessThan(stops.lastIndexOf('base'));
   });
 
   it('spells out a dependency cycle and marks its members invalid', async () => {
