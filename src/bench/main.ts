@@ -1,15 +1,15 @@
 // `npm run bench`: warden's figures side by side with baselines measured in the same run (contract §8).
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectControl, type ControlClient } from '../control/client.js';
+import type { ControlClient } from '../control/client.js';
 import { PluginHost } from '../host/plugin-host.js';
 import { createLogSystem } from '../logging/index.js';
 import { loadPlugin } from '../manifest/discover.js';
 import { detectCapabilities } from '../sandbox/capabilities.js';
 import { planLaunch } from '../sandbox/launch.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { until, withBenchDaemon } from './daemon.js';
 import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
 import { measureCalls, median, printTable, type CallFigures } from './stats.js';
 import { reloadSection } from './reload.js';
@@ -30,44 +30,30 @@ interface FleetFigures extends IdleUsage {
 
 /** FLEET minimal SDK plugins under one daemon: time until all have answered their handshake, then idle cost. */
 async function benchFleet(): Promise<FleetFigures> {
-  // Under the package's var/, so `warden/sdk` resolves by self-reference as for plugins/.
-  mkdirSync(join(PACKAGE_ROOT, 'var'), { recursive: true });
-  const dir = mkdtempSync(join(PACKAGE_ROOT, 'var', 'bench-fleet-'));
-  const pluginsDir = join(dir, 'plugins');
-  for (let i = 0; i < FLEET; i++) {
-    const name = `idle-${String(i).padStart(3, '0')}`;
-    mkdirSync(join(pluginsDir, name), { recursive: true });
-    writeFileSync(join(pluginsDir, name, 'plugin.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
-    writeFileSync(join(pluginsDir, name, 'index.js'), "import { definePlugin } from 'warden/sdk';\ndefinePlugin({ methods: { ping: () => 'pong' } });\n");
-  }
-  const socketPath = join(dir, 'warden.sock');
-  writeFileSync(
-    join(dir, 'warden.yaml'),
-    JSON.stringify({ pluginsDir, stateDir: join(dir, 'var'), socket: { path: socketPath }, logging: { dir: join(dir, 'logs'), level: 'warn' }, ...(process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) : {}) }),
-  );
-  const started = process.hrtime.bigint();
-  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  try {
-    const client = await until(() => connectControl(socketPath, { timeoutMs: 500 }), 20, 60_000);
-    try {
-      await until(async () => {
-        const { plugins } = await client.request<{ plugins: Array<{ state: string }> }>('status');
-        return plugins.length === FLEET && plugins.every((p) => p.state === 'running') ? true : undefined;
-      }, 50, 120_000);
+  let started = 0n;
+  return withBenchDaemon({
+    prepare: (dir) => {
+      for (let i = 0; i < FLEET; i++) {
+        const name = `idle-${String(i).padStart(3, '0')}`;
+        const pluginDir = join(dir, 'plugins', name);
+        mkdirSync(pluginDir, { recursive: true });
+        writeFileSync(join(pluginDir, 'plugin.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
+        writeFileSync(join(pluginDir, 'index.js'), "import { definePlugin } from 'warden/sdk';\ndefinePlugin({ methods: { ping: () => 'pong' } });\n");
+      }
+      started = process.hrtime.bigint();
+    },
+    config: () => (process.env.BENCH_CONFIG ? (JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown>) : {}),
+    ready: async (client) => {
+      const { plugins } = await client.request<{ plugins: Array<{ state: string }> }>('status');
+      return plugins.length === FLEET && plugins.every((p) => p.state === 'running');
+    },
+    fn: async ({ client, pid }) => {
       const startMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const usage = await idleUsage(daemon.pid!, IDLE_SECONDS);
+      const usage = await idleUsage(pid, IDLE_SECONDS);
       const { sampling } = await client.request<{ sampling: FleetFigures['samplingPass'] }>('status');
       return { startMs, ...usage, samplingPass: sampling };
-    } finally {
-      await client.close();
-    }
-  } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
-  }
+    },
+  });
 }
 
 /** The same fleet as bare node children of a bare parent (src/bench/bare-parent.ts). */
@@ -121,33 +107,16 @@ async function benchHost(): Promise<CallFigures> {
 }
 
 /** A real daemon on the repo's plugins folder, echo only, restarting at once after a crash. */
-async function withDaemon<T>(fn: (client: ControlClient) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  const config = {
-    pluginsDir: join(PACKAGE_ROOT, 'plugins'),
-    stateDir: join(dir, 'var'),
-    socket: { path: join(dir, 'warden.sock') },
-    logging: { dir: join(dir, 'logs'), level: 'warn' },
-    defaults: { restart: { initialDelayMs: 0, maxRestarts: 1000, windowMs: 60_000 } },
-    plugins: { 'hello-python': { enabled: false } },
-  };
-  writeFileSync(join(dir, 'warden.yaml'), JSON.stringify(config));
-  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+function withDaemon<T>(fn: (client: ControlClient) => Promise<T>): Promise<T> {
+  return withBenchDaemon({
+    config: () => ({
+      pluginsDir: join(PACKAGE_ROOT, 'plugins'),
+      defaults: { restart: { initialDelayMs: 0, maxRestarts: 1000, windowMs: 60_000 } },
+      plugins: { 'hello-python': { enabled: false } },
+    }),
+    ready: async (client) => (await client.request<{ state: string }>('plugin.get', { name: 'echo' })).state === 'running',
+    fn: ({ client }) => fn(client),
   });
-  try {
-    const client = await until(() => connectControl(config.socket.path, { timeoutMs: 500 }));
-    await until(async () => (await client.request<{ state: string }>('plugin.get', { name: 'echo' })).state === 'running' || undefined);
-    try {
-      return await fn(client);
-    } finally {
-      await client.close();
-    }
-  } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 async function benchSocket(client: ControlClient): Promise<CallFigures> {
@@ -172,20 +141,6 @@ async function benchCrashToAnswer(client: ControlClient): Promise<number[]> {
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   return times;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, intervalMs = 10, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) throw new Error('bench: timed out waiting for the daemon');
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 const us = (n: number) => `${n.toFixed(0)} µs`;

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import type { LogLevelName } from '../config/types.js';
 import { DAEMON_RESERVED, PLUGIN_RESERVED, parseEntry, renameReserved } from './entry.js';
 import { RotatingFile } from './file.js';

@@ -102,7 +102,8 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
 
   // Counters rebuilt from the cells on each scrape (reset + absolute values: a forgotten plugin's
   // cells are gone, so its series go with them).
-  const calls = new Counter({
+  // Registered on construction; nothing else holds them.
+  new Counter({
     name: 'warden_plugin_calls_total',
     help: "Calls to the plugin, by method ('other' for methods it did not declare).",
     labelNames: ['plugin', 'method'] as const,
@@ -114,7 +115,7 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
       }
     },
   });
-  const failures = new Counter({
+  new Counter({
     name: 'warden_plugin_call_failures_total',
     help: 'Calls to the plugin that did not succeed, by method.',
     labelNames: ['plugin', 'method'] as const,

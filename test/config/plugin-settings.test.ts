@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import { effectivePluginConfig, isEnabledByConfig, resolvePluginSettings } from '../../src/config/plugin-settings.js';
 import type { Config } from '../../src/config/types.js';
-import type { Manifest } from '../../src/manifest/types.js';
 import { testManifest } from '../helpers/manifest.js';
 
 function config(plugins: Config['plugins'] = {}): Config {

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectControl, type ControlClient } from '../control/client.js';
+import { PACKAGE_ROOT } from '../version.js';
+
+/** Polls `probe` until it returns something other than undefined (errors count as "not yet"). */
+export async function until<T>(probe: () => Promise<T | undefined>, intervalMs = 10, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error('bench: timed out waiting for the daemon');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export interface BenchDaemon {
+  client: ControlClient;
+  pid: number;
+  /** The scratch folder (under the package's var/, so `warden/sdk` resolves by self-reference). */
+  dir: string;
+}
+
+/**
+ * A real daemon in a scratch folder: `prepare` lays out plugins, `config` is merged over a quiet
+ * default; `fn` runs once the socket answers and `ready` holds. Everything is removed afterwards.
+ */
+export async function withBenchDaemon<T>(options: {
+  config?: (dir: string) => Record<string, unknown>;
+  prepare?: (dir: string) => void;
+  ready: (client: ControlClient) => Promise<boolean>;
+  fn: (daemon: BenchDaemon) => Promise<T>;
+}): Promise<T> {
+  mkdirSync(join(PACKAGE_ROOT, 'var'), { recursive: true });
+  const dir = mkdtempSync(join(PACKAGE_ROOT, 'var', 'bench-'));
+  options.prepare?.(dir);
+  const socketPath = join(dir, 'warden.sock');
+  const config = {
+    pluginsDir: join(dir, 'plugins'),
+    stateDir: join(dir, 'var'),
+    socket: { path: socketPath },
+    logging: { dir: join(dir, 'logs'), level: 'warn' },
+    ...options.config?.(dir),
+  };
+  writeFileSync(join(dir, 'warden.yaml'), JSON.stringify(config));
+  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const client = await until(() => connectControl(socketPath, { timeoutMs: 500 }), 20);
+    try {
+      await until(async () => ((await options.ready(client)) ? true : undefined), 20, 120_000);
+      return await options.fn({ client, pid: daemon.pid!, dir });
+    } finally {
+      await client.close();
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
