@@ -66,6 +66,8 @@ export class ManagedPlugin {
   private readonly budget: RestartBudget;
   private readonly calls: CallGate;
   private host: PluginHost | null = null;
+  /** Old instances still finishing their calls after a reload: shutdown waits for them too. */
+  private readonly retiring = new Map<PluginHost, Promise<void>>();
   private queue: Promise<void> = Promise.resolve();
   private restartTimer: NodeJS.Timeout | null = null;
   private startAborted = false;
@@ -177,8 +179,12 @@ export class ManagedPlugin {
 
   /** Lets a swapped-out process answer its calls in flight, then stops it. */
   private async retire(old: PluginHost, definition: PluginDefinition): Promise<void> {
-    await old.drain(definition.settings.callTimeoutMs);
-    await old.stop(definition.settings.stopTimeoutMs);
+    const retiring = (async () => {
+      await old.drain(definition.settings.callTimeoutMs);
+      await old.stop(definition.settings.stopTimeoutMs);
+    })();
+    this.retiring.set(old, retiring);
+    await retiring.finally(() => this.retiring.delete(old));
   }
 
   /** A new definition for a plugin with no process to swap: the next start uses it. */
@@ -310,6 +316,7 @@ export class ManagedPlugin {
     this.cancelRestartTimer();
     return this.exclusive(async () => {
       if (['running', 'starting', 'backoff', 'waiting'].includes(this.state)) await this.halt('stopped');
+      await Promise.all(this.retiring.values());
     });
   }
 
@@ -317,6 +324,7 @@ export class ManagedPlugin {
   kill(): void {
     this.cancelRestartTimer();
     this.host?.kill();
+    for (const old of this.retiring.keys()) old.kill();
   }
 
   /** A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer. */
