@@ -15,7 +15,9 @@ import { planLaunch } from '../sandbox/launch.js';
 import type { PluginMetrics } from '../metrics/index.js';
 import type { QuotaBreach, UsageSample } from '../quotas/types.js';
 import type { StateStore } from '../state/store.js';
+import { retire, startReplacement } from './blue-green.js';
 import { CallGate } from './calls.js';
+import { SerialQueue } from './serial.js';
 import { describeEnforcement } from './enforcement.js';
 import type { DependencyStatus } from '../graph/index.js';
 import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } from './types.js';
@@ -68,7 +70,7 @@ export class ManagedPlugin {
   private host: PluginHost | null = null;
   /** Old instances still finishing their calls after a reload: shutdown waits for them too. */
   private readonly retiring = new Map<PluginHost, Promise<void>>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly operations = new SerialQueue();
   private restartTimer: NodeJS.Timeout | null = null;
   private startAborted = false;
   private reason: string | null = null;
@@ -153,17 +155,14 @@ export class ManagedPlugin {
         this.reloadFailed(next.discovered.reason);
         return;
       }
-      const snapshot = await old.request('warden.snapshot', {}, this.definition.settings.callTimeoutMs).catch((error: Error) => {
-        this.log().warn(`warden.snapshot failed (${error.message}); the new instance starts without state`);
-        return null;
-      });
-      let fresh: PluginHost | null = null;
+      let fresh: PluginHost;
       try {
-        fresh = this.createHost(next);
-        await fresh.start({ config: next.config, state: snapshot });
-        await fresh.request('warden.health', {}, next.settings.health.timeoutMs);
+        fresh = await startReplacement(old, next, (definition) => this.createHost(definition), {
+          snapshotTimeoutMs: this.definition.settings.callTimeoutMs,
+          onSnapshotFailure: (error) =>
+            this.log().warn(`warden.snapshot failed (${error.message}); the new instance starts without state`),
+        });
       } catch (error) {
-        await fresh?.stop(next.settings.stopTimeoutMs, { graceful: false });
         this.reloadFailed((error as Error).message);
         return;
       }
@@ -173,18 +172,9 @@ export class ManagedPlugin {
       this.startedAt = this.nowIso();
       this.reason = null;
       this.log().info(`reloaded: ${from} -> ${next.discovered.manifest.version} (pid ${old.pid} -> ${fresh.pid})`);
-      void this.retire(old, next);
+      const retiring = retire(old, next).finally(() => this.retiring.delete(old));
+      this.retiring.set(old, retiring);
     });
-  }
-
-  /** Lets a swapped-out process answer its calls in flight, then stops it. */
-  private async retire(old: PluginHost, definition: PluginDefinition): Promise<void> {
-    const retiring = (async () => {
-      await old.drain(definition.settings.callTimeoutMs);
-      await old.stop(definition.settings.stopTimeoutMs);
-    })();
-    this.retiring.set(old, retiring);
-    await retiring.finally(() => this.retiring.delete(old));
   }
 
   /** A new definition for a plugin with no process to swap: the next start uses it. */
@@ -558,9 +548,7 @@ export class ManagedPlugin {
 
   /** Runs lifecycle operations one at a time; errors reach the caller, never the queue. */
   private exclusive(operation: Operation): Promise<void> {
-    const run = this.queue.then(operation);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.operations.run(operation);
   }
 
   /** An operation nobody awaits (process events, timers): its failure is logged, not lost. */
