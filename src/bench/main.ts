@@ -1,6 +1,6 @@
 // `npm run bench`: warden's figures side by side with baselines measured in the same run (contract §8).
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlClient } from '../control/client.js';
 import { PluginHost } from '../host/plugin-host.js';
@@ -106,14 +106,11 @@ async function benchHost(): Promise<CallFigures> {
   }
 }
 
-/** A real daemon on the repo's plugins folder, echo only, restarting at once after a crash. */
+/** A real daemon with one plugin, a copy of plugins/echo, restarting at once after a crash. */
 function withDaemon<T>(fn: (client: ControlClient) => Promise<T>): Promise<T> {
   return withBenchDaemon({
-    config: () => ({
-      pluginsDir: join(PACKAGE_ROOT, 'plugins'),
-      defaults: { restart: { initialDelayMs: 0, maxRestarts: 1000, windowMs: 60_000 } },
-      plugins: { 'hello-python': { enabled: false } },
-    }),
+    prepare: (dir) => cpSync(ECHO_DIR, join(dir, 'plugins', 'echo'), { recursive: true }),
+    config: () => ({ defaults: { restart: { initialDelayMs: 0, maxRestarts: 1000, windowMs: 60_000 } } }),
     ready: async (client) => (await client.request<{ state: string }>('plugin.get', { name: 'echo' })).state === 'running',
     fn: ({ client }) => fn(client),
   });
