@@ -21,7 +21,12 @@ beforeAll(async () => {
       const name = (params as { name: string }).name;
       const p = PLUGINS.find((x) => x.name === name);
       if (!p) throw new FakeRpcError(-32001, `unknown plugin: ${name}`);
-      return { ...p, recentErrors: [{ time: '2025-01-01T00:00:00.000Z', method: 'ping', message: 'boom', code: -32000 }] };
+      return {
+        ...p,
+        recentErrors: [{ time: '2025-01-01T00:00:00.000Z', method: 'ping', message: 'boom', code: -32000 }],
+        schedules: [{ cron: '*/5 * * * *', method: 'poll', nextRun: '2025-01-01T00:05:00.000Z', lastRun: { ok: false, error: 'timed out' }, runs: 3, skippedOverlap: 1, skippedNotRunning: 0 }],
+        events: { queued: 2, delivered: 40, dropped: 0 },
+      };
     },
     'plugin.start': (params) => {
       const name = (params as { name: string }).name;
@@ -96,6 +101,10 @@ describe('warden status', () => {
     expect(r.stdout).toMatch(/^state: +running$/m);
     expect(r.stdout).toMatch(/enforcement: memoryMb=sampling · handles=rlimit\+sampling/);
     expect(r.stdout).toContain('ping: boom (code -32000)');
+    expect(r.stdout).toMatch(/^usage: +cpu 1\.5% · memory 30\.0 MiB/m);
+    expect(r.stdout).toMatch(/^permissions: +read none · write none · network no · child processes no · env none$/m);
+    expect(r.stdout).toMatch(/^events: +40 delivered · 2 queued · 0 dropped$/m);
+    expect(r.stdout).toMatch(/^schedule: +\*\/5 \* \* \* \* poll · next 2025-01-01T00:05:00\.000Z · last failed: timed out · 3 runs, 1 skipped$/m);
     expect(daemon.requests).toEqual([{ method: 'plugin.get', params: { name: 'echo' } }]);
   });
 

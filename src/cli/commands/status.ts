@@ -5,7 +5,11 @@ import type { PluginStatus, RecentError } from '../../supervisor/types.js';
 import { formatStatus, formatUptime } from '../format.js';
 import { globals, out, outJson, withClient } from './context.js';
 
-type PluginDetail = PluginStatus & { recentErrors?: RecentError[] };
+type PluginDetail = PluginStatus & {
+  recentErrors?: RecentError[];
+  schedules?: Array<{ cron: string; method: string; nextRun: string | null; lastRun: { ok: boolean; error?: string } | null; runs: number; skippedOverlap: number; skippedNotRunning: number }>;
+  events?: { queued: number; delivered: number; dropped: number };
+};
 
 export function registerStatus(program: Command): void {
   program
@@ -53,7 +57,7 @@ function formatDetail(p: PluginDetail): string {
   row('last error', p.lastError ? `${p.lastError.time} ${p.lastError.kind}: ${p.lastError.message}` : null);
   if (p.usage) {
     const u = p.usage;
-    row('usage', `cpu ${u.cpuPercent}% · memory ${(u.memoryBytes / 1048576).toFixed(1)} MiB · handles ${u.handles} · processes ${u.processes}`);
+    row('usage', `cpu ${u.cpuPercent.toFixed(1)}% · memory ${(u.memoryBytes / 1048576).toFixed(1)} MiB · handles ${u.handles} · processes ${u.processes}`);
   } else row('usage', null);
   if (p.limits) {
     const l = p.limits;
@@ -61,6 +65,16 @@ function formatDetail(p: PluginDetail): string {
   }
   const enforcement = Object.entries(p.enforcement ?? {});
   row('enforcement', enforcement.length ? enforcement.map(([k, v]) => `${k}=${v}`).join(' · ') : null);
+  if (p.permissions) {
+    const { fs, network, childProcess, env } = p.permissions;
+    const paths = (list: string[]) => (list.length ? list.join(', ') : 'none');
+    row('permissions', `read ${paths(fs.read)} · write ${paths(fs.write)} · network ${network ? 'yes' : 'no'} · child processes ${childProcess ? 'yes' : 'no'} · env ${paths(env)}`);
+  }
+  if (p.events) row('events', `${p.events.delivered} delivered · ${p.events.queued} queued · ${p.events.dropped} dropped`);
+  for (const s of p.schedules ?? []) {
+    const last = s.lastRun ? (s.lastRun.ok ? 'ok' : `failed: ${s.lastRun.error ?? ''}`) : 'never';
+    row('schedule', `${s.cron} ${s.method} · next ${s.nextRun ?? '-'} · last ${last} · ${s.runs} runs, ${s.skippedOverlap + s.skippedNotRunning} skipped`);
+  }
   const recent = p.recentErrors ?? [];
   if (recent.length) {
     lines.push('recent errors:');
