@@ -82,6 +82,12 @@ describe('the daemon', () => {
     expect(answers[1]).toMatchObject({ id: 7, error: { code: -32601 } });
     expect(answers[2]).toMatchObject({ id: 8, error: { code: -32602, message: expect.stringMatching(/params.name/) } });
     expect((await daemon.request<{ plugins: unknown[] }>('status')).plugins).toHaveLength(1);
+
+    // A request line over 1 MiB is refused without being buffered whole; the connection and the daemon carry on.
+    const huge = `{"jsonrpc":"2.0","id":9,"method":"status","params":{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}}`;
+    const [refused, next] = await rawExchange(sandbox.socketPath, [huge, '{"jsonrpc":"2.0","id":10,"method":"status"}']);
+    expect(refused).toMatchObject({ id: null, error: { code: -32600, message: expect.stringMatching(/over the 1 MiB limit/) } });
+    expect(next).toMatchObject({ id: 10, result: { plugins: [expect.objectContaining({ name: 'alpha' })] } });
   });
 
   it('refuses to start beside a live daemon, and replaces a stale socket file', async () => {
