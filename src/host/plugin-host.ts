@@ -274,8 +274,14 @@ export class PluginHost {
     const reader = createLineReader({
       maxLineBytes: MAX_LINE_BYTES,
       onLine: (line) => this.receiveLine(line),
-      onOverflow: (bytes) =>
-        this.logger.warn({ droppedBytes: bytes }, `dropped a stdout line of ${bytes} bytes (over the 1 MiB limit)`),
+      onOverflow: (bytes, head) => {
+        this.logger.warn({ droppedBytes: bytes }, `dropped a stdout line of ${bytes} bytes (over the 1 MiB limit)`);
+        // If it was the answer to a pending call, say so now rather than let the caller wait for its timeout.
+        const id = Number(/^\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(\d+)/.exec(head.toString('latin1'))?.[1]);
+        if (this.pending.has(id)) {
+          this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.InternalError, `the plugin's answer of ${bytes} bytes is over the 1 MiB line limit`));
+        }
+      },
     });
     subprocess.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
     subprocess.stdout?.on('end', () => reader.end());

@@ -2,12 +2,16 @@ import type { Readable } from 'node:stream';
 
 /** The longest line any warden peer accepts (contract §4). */
 export const MAX_LINE_BYTES = 1024 * 1024;
+const HEAD_BYTES = 256;
 
 export interface LineReaderOptions {
   maxLineBytes?: number;
   onLine: (line: string) => void;
-  /** Called once per overlong line, after its end is seen (or at end of stream), with the bytes dropped. */
-  onOverflow?: (droppedBytes: number) => void;
+  /**
+   * Called once per overlong line, after its end is seen (or at end of stream), with the bytes dropped
+   * and the line's first bytes (up to 256): often enough to tell whose answer it was.
+   */
+  onOverflow?: (droppedBytes: number, head: Buffer) => void;
 }
 
 export interface LineReader {
@@ -27,6 +31,20 @@ export function createLineReader(options: LineReaderOptions): LineReader {
   let pendingBytes = 0;
   let discarding = false;
   let droppedBytes = 0;
+  let head: Buffer = Buffer.alloc(0);
+
+  /** The first bytes of the line being dropped, copied before its buffers are let go. */
+  const keepHead = (piece: Buffer): void => {
+    const parts: Buffer[] = [];
+    let length = 0;
+    for (const part of [...pending, piece]) {
+      if (length >= HEAD_BYTES) break;
+      const take = part.subarray(0, HEAD_BYTES - length);
+      parts.push(take);
+      length += take.length;
+    }
+    head = Buffer.from(Buffer.concat(parts, length));
+  };
 
   const emit = (tail: Buffer): void => {
     let line: Buffer;
@@ -44,9 +62,10 @@ export function createLineReader(options: LineReaderOptions): LineReader {
   };
 
   const finishOverflow = (): void => {
-    options.onOverflow?.(droppedBytes);
+    options.onOverflow?.(droppedBytes, head);
     discarding = false;
     droppedBytes = 0;
+    head = Buffer.alloc(0);
   };
 
   return {
@@ -58,6 +77,7 @@ export function createLineReader(options: LineReaderOptions): LineReader {
           const rest = chunk.length - start;
           if (discarding) droppedBytes += rest;
           else if (pendingBytes + rest > maxLineBytes) {
+            keepHead(chunk.subarray(start));
             discarding = true;
             droppedBytes = pendingBytes + rest;
             pending = [];
@@ -73,6 +93,7 @@ export function createLineReader(options: LineReaderOptions): LineReader {
           droppedBytes += piece.length;
           finishOverflow();
         } else if (pendingBytes + piece.length > maxLineBytes) {
+          keepHead(piece);
           droppedBytes = pendingBytes + piece.length;
           pending = [];
           pendingBytes = 0;

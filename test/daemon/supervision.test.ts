@@ -145,6 +145,13 @@ describe('supervision', () => {
     expect(entries.some((e) => e.stdout === 'this is not json')).toBe(true);
     expect(entries.some((e) => /dropped a stdout line of \d+ bytes/.test(e.msg))).toBe(true);
     expect((await daemon.status('alpha')).restarts).toBe(0);
+
+    // An answer too long for one line is dropped; the caller hears so at once, not at its timeout.
+    const started = Date.now();
+    const tooLong = await callError(daemon.call('alpha', 'hugeAnswer', { mb: 2 }, 20_000));
+    expect(tooLong.code).toBe(-32603);
+    expect(tooLong.message).toMatch(/answer of \d+ bytes is over the 1 MiB line limit/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('serves a plugin stderr line through logs.tail', async () => {

@@ -4,8 +4,16 @@ import { createLineReader } from '../../src/rpc/line-reader.js';
 function collect(maxLineBytes: number) {
   const lines: string[] = [];
   const overflows: number[] = [];
-  const reader = createLineReader({ maxLineBytes, onLine: (l) => lines.push(l), onOverflow: (n) => overflows.push(n) });
-  return { reader, lines, overflows };
+  const heads: string[] = [];
+  const reader = createLineReader({
+    maxLineBytes,
+    onLine: (l) => lines.push(l),
+    onOverflow: (n, head) => {
+      overflows.push(n);
+      heads.push(head.toString());
+    },
+  });
+  return { reader, lines, overflows, heads };
 }
 
 describe('createLineReader', () => {
@@ -31,6 +39,13 @@ describe('createLineReader', () => {
     reader.push(Buffer.from('ghij\nnext\n'));
     expect(lines).toEqual(['short', 'next']);
     expect(overflows).toEqual([20]);
+  });
+
+  it('hands over the first bytes of a dropped line, across chunks', () => {
+    const { reader, heads } = collect(8);
+    reader.push(Buffer.from('{"id":'));
+    reader.push(Buffer.from('42,"result":"long"}\n'));
+    expect(heads).toEqual(['{"id":42,"result":"long"}']);
   });
 
   it('drops an overlong line that arrives in one chunk', () => {
