@@ -227,11 +227,7 @@ export class Supervisor {
   }
 
   private graph(): GraphNode[] {
-    return [...this.plugins.values()].map((plugin) => ({
-      name: plugin.name,
-      version: plugin.manifest?.version ?? null,
-      dependencies: plugin.manifest?.dependencies ?? {},
-    }));
+    return [...this.plugins.values()].map(nodeOf);
   }
 
   private armSchedules(plugin: ManagedPlugin): void {
@@ -280,8 +276,9 @@ export class Supervisor {
       enabledByConfig: isEnabledByConfig(this.config, name),
       requests: this.requestsFrom(name),
       dependencies: () => {
-        const node = this.graph().find((n) => n.name === name);
-        if (!node) return { ok: true };
+        const plugin = this.plugins.get(name);
+        if (!plugin) return { ok: true };
+        const node = nodeOf(plugin);
         const facts = new Map([...this.plugins.values()].map((p) => [p.name, { version: p.manifest?.version ?? null, state: p.state }]));
         return checkDependencies(node, facts);
       },
@@ -292,8 +289,9 @@ export class Supervisor {
   private requestsFrom(caller: string): PluginRequests {
     return {
       call: async (target, method, params) => {
-        const node = this.graph().find((n) => n.name === caller);
-        if (!node || !mayCall(node, target)) {
+        // Only the caller's own manifest decides: no need to build the whole graph on every call.
+        const plugin = this.plugins.get(caller);
+        if (!plugin || !mayCall(nodeOf(plugin), target)) {
           throw new RpcError(
             ErrorCodes.PermissionDenied,
             `plugin ${caller} may call only the plugins in its dependencies; ${target} is not one of them`,
@@ -311,6 +309,10 @@ export class Supervisor {
       },
     };
   }
+}
+
+function nodeOf(plugin: ManagedPlugin): GraphNode {
+  return { name: plugin.name, version: plugin.manifest?.version ?? null, dependencies: plugin.manifest?.dependencies ?? {} };
 }
 
 /** States in which a plugin is down and stays down until something happens. */
