@@ -86,7 +86,7 @@ async function benchHost(): Promise<CallFigures> {
       manifest: discovered.manifest,
       permissions: discovered.manifest.permissions,
       limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
-      capabilities: detectCapabilities(),
+      capabilities: await detectCapabilities(),
     }).launch,
     loggerFor: (pid) => logs.pluginLogger('echo', { pid, restarts: 0 }),
     requests: { call: async () => null, emit: () => undefined },

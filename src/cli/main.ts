@@ -9,6 +9,7 @@ import { registerCall } from './commands/call.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPluginActions } from './commands/plugin.js';
+import { registerPluginToolkit } from './commands/plugin-toolkit.js';
 import { registerReload } from './commands/reload.js';
 import { registerStatus } from './commands/status.js';
 import { CliFailure, ExitCode, UsageError, type ExitCodeValue } from './exit.js';
@@ -38,6 +39,7 @@ Examples:
   $ warden restart feed-reader
   $ warden call text-cleaner clean '{"text": "  Hello  "}'
   $ warden logs feed-reader -f --level warn
+  $ warden plugin grant feed-reader
   $ warden --socket /run/warden/warden.sock status --json
   $ warden daemon --config /etc/warden/warden.yaml`,
     );
@@ -48,6 +50,7 @@ Examples:
   registerLogs(program);
   registerReload(program);
   registerDaemon(program);
+  registerPluginToolkit(program);
   return program;
 }
 

@@ -124,9 +124,12 @@ function toConfig(raw: RawConfig, baseDir: string, file: string | null): Config 
       health: { ...raw.defaults.health },
       restart: { ...raw.defaults.restart },
       circuit: { ...raw.defaults.circuit },
+      output: { ...raw.defaults.output },
     },
     hotReload: { ...raw.hotReload },
     metrics: { listen: raw.metrics.listen },
+    sandbox: { ...raw.sandbox },
+    permissions: { approval: raw.permissions.approval },
     plugins: raw.plugins,
   };
 }

@@ -49,6 +49,7 @@ export function resolvePluginSettings(
       health: { ...d.health, ...defined(o.health) },
       restart: { ...d.restart, ...defined(o.restart) },
       circuit: { ...d.circuit, ...defined(o.circuit) },
+      output: { ...d.output, ...defined(o.output) },
     },
     warnings,
   };

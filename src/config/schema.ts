@@ -7,6 +7,7 @@ import { show } from './issues.js';
 
 export const PLUGIN_NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const APPROVAL_MODES = ['required', 'declared'] as const;
 
 /** setTimeout treats anything above 2^31-1 ms as 1 ms, so a larger interval would spin. */
 export const MAX_MS = 2_147_483_647;
@@ -68,6 +69,35 @@ const listen = z.unknown().transform((v, ctx) => {
   return v as string;
 });
 
+/** A POSIX-style user name (useradd's rule, up to 32 characters), or numeric "uid:gid". */
+const USER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?$/;
+const UID_GID_RE = /^(\d{1,10}):(\d{1,10})$/;
+/** 2^32-1 is (uid_t)-1, "no change", never a real id. */
+const MAX_ID = 4_294_967_294;
+
+/**
+ * sandbox.user: only the shape is checked here; the name is looked up where plugins are launched.
+ * Root (the name, uid 0 or gid 0) is refused: plugins never run with root's identity (contract §7).
+ */
+const sandboxUser = z.unknown().transform((v, ctx) => {
+  if (v === null) return null;
+  const fail = (message: string) => {
+    ctx.issues.push({ code: 'custom', message, input: v });
+    return z.NEVER;
+  };
+  if (typeof v !== 'string') return fail(`expected a user name, "uid:gid" or null, got ${show(v)}`);
+  const ids = UID_GID_RE.exec(v);
+  if (ids) {
+    const [uid, gid] = [Number(ids[1]), Number(ids[2])];
+    if (uid > MAX_ID || gid > MAX_ID) return fail(`uid and gid must be at most ${MAX_ID}, got ${show(v)}`);
+    if (uid === 0 || gid === 0) return fail(`must not be root (uid or gid 0): plugins never run as root, got ${show(v)}`);
+    return v;
+  }
+  if (!USER_NAME_RE.test(v)) return fail(`expected a user name, "uid:gid" or null, got ${show(v)}`);
+  if (v === 'root') return fail('must not be root: plugins never run as root');
+  return v;
+});
+
 const stringList = () =>
   z.array(z.string({ error: (iss) => `expected a string, got ${show(iss.input)}` }), {
     error: (iss) => `expected an array of strings, got ${show(iss.input)}`,
@@ -100,6 +130,10 @@ const pluginOverride = z.preprocess(
       .partial()
       .optional(),
     circuit: z.strictObject({ failureThreshold: positiveInt(), cooldownMs: positiveMs() }).partial().optional(),
+    output: z
+      .strictObject({ linesPerSec: positiveInt(), burst: positiveInt(), bytesPerSec: positiveInt() })
+      .partial()
+      .optional(),
     permissions: z
       .strictObject({
         fs: z.strictObject({ read: stringList(), write: stringList() }).partial().optional(),
@@ -161,9 +195,24 @@ export const configSchema = z.strictObject({
       windowMs: positiveMs().default(60_000),
     }),
     circuit: section({ failureThreshold: positiveInt().default(5), cooldownMs: positiveMs().default(30_000) }),
+    // What a plugin may write on stdout/stderr: sustained lines per second, a burst above it, bytes per second.
+    output: section({
+      linesPerSec: positiveInt().default(200),
+      burst: positiveInt().default(1000),
+      bytesPerSec: positiveInt().default(1_048_576),
+    }),
   }),
   hotReload: section({ enabled: bool().default(true), debounceMs: nonNegativeMs().default(300) }),
   metrics: section({ listen: listen.default(null) }),
+  // require: a plugin that cannot be put behind the whole wall does not start; tmpMb: its private /tmp.
+  sandbox: section({ require: bool().default(false), user: sandboxUser.default(null), tmpMb: positiveInt().default(64) }),
+  permissions: section({
+    approval: z
+      .enum(APPROVAL_MODES, {
+        error: (iss) => `expected one of ${APPROVAL_MODES.join(', ')}, got ${show(iss.input)}`,
+      })
+      .default('required'),
+  }),
   plugins: z.preprocess(
     (v) => v ?? {},
     z.record(pluginName, pluginOverride, {

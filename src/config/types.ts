@@ -1,4 +1,5 @@
 /** The daemon's configuration after validation, defaults applied and paths made absolute. */
+import type { APPROVAL_MODES } from './schema.js';
 
 export interface Limits {
   memoryMb: number;
@@ -24,6 +25,15 @@ export interface CircuitSettings {
   cooldownMs: number;
 }
 
+/** How much a plugin may write on stdout and stderr before lines are dropped (counted and logged). */
+export interface OutputSettings {
+  /** Lines per second, sustained (stdout and stderr together). */
+  linesPerSec: number;
+  /** Lines allowed at once above the sustained rate. */
+  burst: number;
+  bytesPerSec: number;
+}
+
 /** Per-plugin runtime settings: config `defaults`, lowered by the manifest, overridden by `plugins.<name>`. */
 export interface PluginSettings {
   limits: Limits;
@@ -33,6 +43,7 @@ export interface PluginSettings {
   health: HealthSettings;
   restart: RestartSettings;
   circuit: CircuitSettings;
+  output: OutputSettings;
 }
 
 export interface PermissionsOverride {
@@ -52,11 +63,28 @@ export interface PluginOverride {
   health?: Partial<HealthSettings>;
   restart?: Partial<RestartSettings>;
   circuit?: Partial<CircuitSettings>;
+  output?: Partial<OutputSettings>;
   permissions?: PermissionsOverride;
   config?: Record<string, unknown>;
 }
 
 export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** `permissions.approval`: `required` waits for the operator; `declared` grants manifests as written (development only). */
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+
+/** `sandbox`: how the wall is built (contract §7). */
+export interface SandboxSettings {
+  /** true: a plugin that cannot be put behind the whole wall does not start. */
+  require: boolean;
+  /**
+   * The identity plugins run as when the daemon runs as root: a user name or "uid:gid" (shape checked
+   * here, resolved where plugins are launched); null = the `warden-plugin` user if it exists, else `nobody`.
+   */
+  user: string | null;
+  /** Size of each plugin's private /tmp, in MiB. */
+  tmpMb: number;
+}
 
 export interface Config {
   /** Absolute path of the file this came from (null when built from defaults only). */
@@ -69,5 +97,7 @@ export interface Config {
   defaults: PluginSettings;
   hotReload: { enabled: boolean; debounceMs: number };
   metrics: { listen: string | null };
+  sandbox: SandboxSettings;
+  permissions: { approval: ApprovalMode };
   plugins: Record<string, PluginOverride>;
 }

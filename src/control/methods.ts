@@ -69,6 +69,17 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       return { entries };
     },
     [Method.DaemonReload]: () => api.reload(),
+    // The operator approves, or withdraws, what the plugin's manifest asks for now (contract §7).
+    [Method.PluginGrant]: async (params) => {
+      const name = requireName(params);
+      await supervisor.grant(name);
+      return pluginStatus(name);
+    },
+    [Method.PluginRevoke]: async (params) => {
+      const name = requireName(params);
+      await supervisor.revoke(name);
+      return pluginStatus(name);
+    },
   };
   for (const [action, method] of Object.entries(PluginAction)) {
     methods[method] = async (params) => {

@@ -12,6 +12,8 @@ export const Method = {
   PluginRestart: 'plugin.restart',
   PluginEnable: 'plugin.enable',
   PluginDisable: 'plugin.disable',
+  PluginGrant: 'plugin.grant',
+  PluginRevoke: 'plugin.revoke',
   PluginCall: 'plugin.call',
   LogsTail: 'logs.tail',
   EventsPublish: 'events.publish',
@@ -35,6 +37,16 @@ export const PluginAction = {
   disable: Method.PluginDisable,
 } as const;
 export type PluginActionName = keyof typeof PluginAction;
+
+/**
+ * The operator's word on what a plugin's manifest asks for now (contract §7): approve it, or withdraw the
+ * approval. They take `{name}` and answer a `PluginStatus`, like the actions above, but act on the supervisor.
+ */
+export const PermissionAction = {
+  grant: Method.PluginGrant,
+  revoke: Method.PluginRevoke,
+} as const;
+export type PermissionActionName = keyof typeof PermissionAction;
 
 /** JSON-RPC 2.0's own error codes. */
 export const JsonRpcErrorCode = {

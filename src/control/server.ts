@@ -5,6 +5,7 @@ import { JSONRPCErrorException, JSONRPCServer, type JSONRPCRequest } from 'json-
 import type { Logger } from 'pino';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
+import { Notification } from './protocol.js';
 
 /** One client of the control socket, as a method handler sees it. */
 export interface ControlConnection {
@@ -28,6 +29,12 @@ export interface ControlServer {
 }
 
 export class SocketInUseError extends Error {}
+
+/**
+ * What may wait in a client's socket queue before notifications to it are dropped: a `logs.tail -f`
+ * that stops reading (a paused terminal, a stuck pipe) must not make the daemon hold every entry since.
+ */
+export const MAX_QUEUED_NOTIFY_BYTES = 4 * 1024 * 1024;
 
 /**
  * Serves NDJSON JSON-RPC 2.0 on a unix socket. A malformed request gets a JSON-RPC error;
@@ -91,8 +98,9 @@ function serveConnection(socket: Socket, rpc: JSONRPCServer<ConnectionState>, lo
   const write = (message: unknown): void => {
     if (!closed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
   };
+  const notify = boundedNotify(socket, write);
   const connection: ConnectionState = {
-    notify: (method, params) => write({ jsonrpc: '2.0', method, params }),
+    notify,
     afterResponse: (fn) => deferred.push(fn),
     onClose: (fn) => (closed ? fn() : closeHandlers.push(fn)),
     flushAfterResponse: () => {
@@ -130,6 +138,37 @@ function serveConnection(socket: Socket, rpc: JSONRPCServer<ConnectionState>, lo
     closed = true;
     for (const fn of closeHandlers.splice(0)) fn();
   });
+}
+
+/**
+ * Notifications for a client that may not be reading: while more than MAX_QUEUED_NOTIFY_BYTES wait in
+ * its socket queue they are dropped and counted; once it drains (or a later one fits), one `logs.entry`
+ * with a synthetic warn entry says how many were lost — never one per drop.
+ */
+function boundedNotify(socket: Socket, write: (message: unknown) => void): (method: string, params: unknown) => void {
+  let dropped = 0;
+  /** The one entry about what was lost, then back to normal; also the 'drain' listener. */
+  const sendNotice = (): void => {
+    socket.removeListener('drain', sendNotice);
+    if (dropped === 0) return;
+    const count = dropped;
+    dropped = 0;
+    const entry = {
+      time: new Date().toISOString(),
+      level: 'warn',
+      droppedEntries: count,
+      msg: `dropped ${count} log entr${count === 1 ? 'y' : 'ies'} for this client: it was not reading fast enough`,
+    };
+    write({ jsonrpc: '2.0', method: Notification.LogsEntry, params: entry });
+  };
+  return (method, params) => {
+    if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) {
+      if (dropped++ === 0) socket.once('drain', sendNotice);
+      return;
+    }
+    sendNotice();
+    write({ jsonrpc: '2.0', method, params });
+  };
 }
 
 function errorResponse(id: number | string | null, code: number, message: string) {

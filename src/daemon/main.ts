@@ -38,16 +38,17 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   const logs = createLogSystem({ ...config.logging, stdout: true });
   const logger = logs.logger;
-  const capabilities = detectCapabilities();
   logger.info(
-    { version: WARDEN_VERSION, config: config.file, pluginsDir: config.pluginsDir, capabilities },
+    { version: WARDEN_VERSION, config: config.file, pluginsDir: config.pluginsDir },
     `warden ${WARDEN_VERSION} starting (pid ${process.pid})`,
   );
+  const capabilities = await detectCapabilities({ sandboxUser: config.sandbox.user });
   // What contains plugins on this host, said once; anything unenforced is a warning, never silent.
-  for (const line of describeCapabilities(capabilities)) {
-    if (/unenforced|not available|no /.test(line)) logger.warn(`sandbox: ${line}`);
-    else logger.info(`sandbox: ${line}`);
+  for (const { level, text } of describeCapabilities(capabilities)) logger[level](`sandbox: ${text}`);
+  if (!capabilities.wall && config.sandbox.require) {
+    logger.error('sandbox: sandbox.require is true and there is no wall: no plugin will start until the host can build it and the daemon restarts');
   }
+  capabilities.cgroup?.sweep();
 
   const store = new StateStore(config.stateDir);
   await store.load();

@@ -1,4 +1,6 @@
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import {
   createJSONRPCErrorResponse,
   JSONRPCErrorException,
@@ -12,7 +14,10 @@ import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
 import type { LaunchSpec } from '../sandbox/launch.js';
 import { PROTOCOL_VERSION } from '../version.js';
 import { ErrorCodes, RpcError } from './rpc-error.js';
-import { describeExit, type ExitInfo } from './exit.js';
+import { systemClock } from '../policies/clock.js';
+import { TokenBucket } from '../policies/rate-limit.js';
+import { describeExit, errorLine, signalName, type ExitInfo } from './exit.js';
+import { DEFAULT_OUTPUT_LIMITS, gateStream, type DroppedSummary, type OutputLimits } from './output-gate.js';
 
 /** What a plugin may ask of the daemon (contract §4, plugin → daemon). */
 export interface PluginRequests {
@@ -29,10 +34,14 @@ export interface HostOptions {
   requests: PluginRequests;
   startTimeoutMs: number;
   health: { intervalMs: number; timeoutMs: number };
+  /** What the plugin may log (stderr, `warden.log`, stray stdout) before the rest is dropped and counted. */
+  output?: OutputLimits;
   /** Called once when the plugin stops answering health checks. */
   onHang?: (message: string) => void;
   /** Called once when the process is gone, whatever the cause. */
   onExit?: (exit: ExitInfo) => void;
+  /** Kills every process of this plugin wherever it went (its cgroup); the last rung of the stop ladder. */
+  killTree?: () => Promise<void>;
 }
 
 export interface InitializeParams {
@@ -40,7 +49,7 @@ export interface InitializeParams {
   state: unknown;
 }
 
-const STDERR_TAIL_LINES = 5;
+const STDERR_TAIL_LINES = 20;
 const EXIT_OUTPUT_GRACE_MS = 250;
 const LOGGED_OUTPUT_CHARS = 2000;
 
@@ -52,7 +61,10 @@ const LOGGED_OUTPUT_CHARS = 2000;
 export class PluginHost {
   readonly name: string;
   private readonly options: HostOptions;
-  private subprocess: ResultPromise | null = null;
+  private subprocess: ChildProcess | null = null;
+  /** Behind the wall: the host pid of the sandbox's init (bwrap's status fd), and of the plugin under it once found. */
+  private sandboxInit: number | null = null;
+  private sandboxed: number | null = null;
   private readonly rpc: JSONRPCServerAndClient<void, void>;
   private readonly pending = new Map<number, NodeJS.Timeout | null>();
   private nextId = 1;
@@ -65,6 +77,9 @@ export class PluginHost {
   private heapExhausted: string | null = null;
   private stopping = false;
   private logger: Logger;
+  /** The line budget for log output arriving on stdout (`warden.log`, stray lines); stderr has a gate of its own. */
+  private readonly stdoutLogs: TokenBucket;
+  private stdoutDropped: DroppedSummary | null = null;
   methods: string[] = [];
   private declared = new Set<string>();
 
@@ -72,12 +87,21 @@ export class PluginHost {
     this.name = options.name;
     this.options = options;
     this.logger = options.loggerFor(null);
+    const limits = options.output ?? DEFAULT_OUTPUT_LIMITS;
+    this.stdoutLogs = new TokenBucket({ ratePerSec: limits.linesPerSec, burst: limits.burst, clock: systemClock });
     const server = new JSONRPCServer<void>({ errorListener: () => undefined });
     this.rpc = new JSONRPCServerAndClient(server, new JSONRPCClient<void>((payload) => this.send(payload)));
     this.registerPluginRequests(server);
   }
 
+  /** The plugin's own process as the host sees it (behind the wall: the program bwrap runs, not bwrap). */
   get pid(): number | null {
+    if (!this.options.launch.walled) return this.subprocess?.pid ?? null;
+    return this.sandboxedPid() ?? this.subprocess?.pid ?? null;
+  }
+
+  /** The outermost process (the one spawned): its tree holds every process of the plugin. */
+  get treePid(): number | null {
     return this.subprocess?.pid ?? null;
   }
 
@@ -97,36 +121,31 @@ export class PluginHost {
   /** Spawns the process and completes the handshake; rejects with a message fit for `lastError`. */
   async start(init: InitializeParams): Promise<void> {
     const { launch } = this.options;
-    const subprocess = execa(launch.file, launch.args, {
+    const extra = launch.fds ?? [];
+    const subprocess = spawn(launch.file, launch.args, {
       cwd: launch.cwd,
       env: launch.env,
-      extendEnv: false,
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
+      stdio: ['pipe', 'pipe', 'pipe', ...extra.map(() => 'pipe' as const)],
       // Its own process group, so the stop ladder reaches every child it forks.
       detached: true,
-      cleanup: false,
-      forceKillAfterDelay: false,
     });
     this.subprocess = subprocess;
     this.logger = this.options.loggerFor(subprocess.pid ?? null);
+    this.connectExtraFds(subprocess);
     // Exit is taken from the process itself, not from the streams: a grandchild holding stdout open must not hide it.
     // Its last words on stderr (often why it died) may still be in the pipe when 'exit' fires:
     // let them arrive, but never wait on a grandchild that keeps the pipe open.
     subprocess.once('exit', (code, signal) => {
       const stderr = subprocess.stderr;
-      if (!stderr || stderr.readableEnded) return this.markExited({ code, signal });
-      const done = () => this.markExited({ code, signal });
+      const exit = this.exitFacts(code, signal);
+      if (!stderr || stderr.readableEnded) return this.markExited(exit);
+      const done = () => this.markExited(exit);
       stderr.once('end', done);
       setTimeout(done, EXIT_OUTPUT_GRACE_MS).unref();
     });
     subprocess.once('error', (error) => {
       if (subprocess.pid === undefined) this.markExited({ code: null, signal: null, error: error.message });
     });
-    void subprocess.catch(() => undefined);
     subprocess.stdin?.on('error', () => undefined); // EPIPE after exit; the exit event tells the story
     this.captureStdout(subprocess);
     this.captureStderr(subprocess);
@@ -141,6 +160,8 @@ export class PluginHost {
     const methods = (response as { methods?: unknown } | null)?.methods;
     this.methods = Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : [];
     this.declared = new Set(this.methods);
+    // Behind the wall the plugin's own pid is known by now; its log lines carry that one.
+    if (this.options.launch.walled) this.logger = this.options.loggerFor(this.pid);
     this.startHealthChecks();
   }
 
@@ -200,7 +221,7 @@ export class PluginHost {
   async stop(timeoutMs: number, options: { graceful?: boolean; force?: boolean } = {}): Promise<ExitInfo> {
     this.stopping = true;
     this.stopHealthChecks();
-    if (options.force) this.signalGroup('SIGKILL');
+    if (options.force) await this.killEverything();
     const graceful = !options.force && (options.graceful ?? true);
     const begun = Date.now();
     const until = (fraction: number) => begun + timeoutMs * fraction;
@@ -216,23 +237,44 @@ export class PluginHost {
     }
     if (!this.exitInfo) {
       this.closeStdin();
-      this.signalGroup('SIGTERM');
+      this.terminate();
       await this.exitBy(deadline);
     }
     if (!this.exitInfo) {
-      this.signalGroup('SIGKILL');
+      await this.killEverything();
       await this.exitBy(Date.now() + 5000);
     }
-    // The leader is gone; sweep any child it left behind in its group.
-    this.signalGroup('SIGKILL');
+    // The leader is gone; sweep anything it left behind (its group, its cgroup).
+    await this.killEverything();
     return this.waitForExit();
   }
 
-  /** Immediate SIGKILL of the whole group (daemon forced shutdown). */
+  /** Immediate SIGKILL of everything the plugin started (daemon forced shutdown). */
   kill(): void {
     this.stopping = true;
     this.stopHealthChecks();
+    void this.killEverything();
+  }
+
+  /** SIGTERM where the plugin can handle it: behind the wall, its own program (bwrap would just die and SIGKILL it). */
+  private terminate(): void {
+    const plugin = this.options.launch.walled ? this.sandboxedPid() : null;
+    if (plugin === null) return this.signalGroup('SIGTERM');
+    try {
+      process.kill(plugin, 'SIGTERM');
+    } catch {
+      this.signalGroup('SIGTERM');
+    }
+  }
+
+  /**
+   * SIGKILL to the process group, then the cgroup kill: a descendant that called setsid or
+   * double-forked left the group but not the cgroup (or, behind the wall, the pid namespace,
+   * which dies with its init).
+   */
+  private async killEverything(): Promise<void> {
     this.signalGroup('SIGKILL');
+    await this.options.killTree?.().catch((error: Error) => this.logger.error(`could not kill the plugin's cgroup: ${error.message}`));
   }
 
   private requestRaw(method: string, params: unknown, timeoutMs: number): Promise<JSONRPCResponse> {
@@ -270,7 +312,52 @@ export class PluginHost {
     stdin.write(`${JSON.stringify(payload)}\n`);
   }
 
-  private captureStdout(subprocess: ResultPromise): void {
+  /**
+   * Feeds the wall's inputs (passwd, group, seccomp) and reads its status: bwrap writes
+   * `{"child-pid": N}` once the sandbox exists (no such line: the sandbox was never built).
+   */
+  private connectExtraFds(subprocess: ChildProcess): void {
+    (this.options.launch.fds ?? []).forEach((fd, i) => {
+      const stream = subprocess.stdio[i + 3] as (Readable & Writable) | null | undefined;
+      if (!stream) return;
+      stream.on('error', () => undefined);
+      if ('input' in fd) {
+        stream.end(fd.input);
+        return;
+      }
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        text += chunk;
+        const pid = /"child-pid"\s*:\s*(\d+)/.exec(text)?.[1];
+        if (pid && this.sandboxInit === null) this.sandboxInit = Number(pid);
+        if (text.length > 4096) text = text.slice(-1024);
+      });
+    });
+  }
+
+  /** The plugin's program under the sandbox's init (the init's first child), read once from /proc. */
+  private sandboxedPid(): number | null {
+    if (this.sandboxed !== null || this.sandboxInit === null || this.exitInfo) return this.sandboxed;
+    try {
+      const init = this.sandboxInit;
+      const children = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      if (children.length > 0) this.sandboxed = Number(children[0]);
+    } catch {
+      // not forked yet, or gone
+    }
+    return this.sandboxed;
+  }
+
+  /** The exit as the plugin had it: behind the wall bwrap turns a signal into 128+n, and no sandbox means set-up failed. */
+  private exitFacts(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
+    if (!this.options.launch.walled || signal !== null) return { code, signal };
+    if (this.sandboxInit === null) return { code, signal, sandboxFailed: true };
+    const name = code !== null && code > 128 ? signalName(code - 128) : null;
+    return name ? { code: null, signal: name } : { code, signal };
+  }
+
+  private captureStdout(subprocess: ChildProcess): void {
     const reader = createLineReader({
       maxLineBytes: MAX_LINE_BYTES,
       onLine: (line) => this.receiveLine(line),
@@ -287,20 +374,43 @@ export class PluginHost {
     subprocess.stdout?.on('end', () => reader.end());
   }
 
-  private captureStderr(subprocess: ResultPromise): void {
-    const reader = createLineReader({
-      maxLineBytes: MAX_LINE_BYTES,
+  /** stderr through the output gate: a flood costs the daemon a fixed budget, and what is dropped is counted. */
+  private captureStderr(subprocess: ChildProcess): void {
+    if (!subprocess.stderr) return;
+    gateStream(subprocess.stderr, {
+      limits: this.options.output ?? DEFAULT_OUTPUT_LIMITS,
       onLine: (line) => {
         if (V8_OOM.test(line)) this.heapExhausted = line;
         this.stderrTail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
         this.logger.info(line);
       },
-      onOverflow: (bytes) =>
-        this.logger.warn({ droppedBytes: bytes }, `dropped a stderr line of ${bytes} bytes (over the 1 MiB limit)`),
+      onDropped: (summary) => this.reportDropped('stderr', summary),
     });
-    subprocess.stderr?.on('data', (chunk: Buffer) => reader.push(chunk));
-    subprocess.stderr?.on('end', () => reader.end());
+  }
+
+  /** One warning per interval for output the plugin wrote faster than its budget. */
+  private reportDropped(stream: string, summary: DroppedSummary): void {
+    const seconds = Math.max(1, Math.round((Date.now() - summary.sinceMs) / 1000));
+    this.logger.warn(
+      { droppedLines: summary.lines, droppedBytes: summary.bytes },
+      `dropped ${summary.lines} lines (${summary.bytes} bytes) of ${stream} in ${seconds}s: the plugin writes faster than its output limit`,
+    );
+  }
+
+  /** Whether a log line that arrived on stdout is within budget; the rest is counted and reported once per interval. */
+  private admitStdoutLog(bytes: number): boolean {
+    if (this.stdoutLogs.take()) return true;
+    if (this.stdoutDropped === null) {
+      const pending = (this.stdoutDropped = { lines: 0, bytes: 0, sinceMs: Date.now() });
+      setTimeout(() => {
+        this.stdoutDropped = null;
+        this.reportDropped('log output on stdout', pending);
+      }, STDOUT_DROP_REPORT_MS).unref();
+    }
+    this.stdoutDropped.lines += 1;
+    this.stdoutDropped.bytes += bytes;
+    return false;
   }
 
   private receiveLine(line: string): void {
@@ -325,6 +435,7 @@ export class PluginHost {
   }
 
   private logOutput(line: string): void {
+    if (!this.admitStdoutLog(line.length)) return;
     const text = line.length > LOGGED_OUTPUT_CHARS ? `${line.slice(0, LOGGED_OUTPUT_CHARS)}…` : line;
     this.logger.warn({ stdout: text }, 'plugin wrote a line on stdout that is not JSON-RPC; dropped');
   }
@@ -332,6 +443,7 @@ export class PluginHost {
   private registerPluginRequests(server: JSONRPCServer<void>): void {
     const { requests } = this.options;
     server.addMethodAdvanced('warden.log', async (request) => {
+      if (!this.admitStdoutLog(0)) return null;
       const { level, msg, ...fields } = (request.params ?? {}) as Record<string, unknown>;
       const name = typeof level === 'string' && level in LOG_METHODS ? (level as keyof typeof LOG_METHODS) : 'info';
       this.logger[name](fields, typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''));
@@ -385,7 +497,7 @@ export class PluginHost {
 
   private markExited(exit: ExitInfo): void {
     if (this.exitInfo) return;
-    const lastStderr = this.heapExhausted ?? this.stderrTail.at(-1);
+    const lastStderr = this.heapExhausted ?? errorLine(this.stderrTail);
     this.exitInfo = lastStderr ? { ...exit, lastStderr } : exit;
     if (this.heapExhausted) this.exitInfo.heapExhausted = true;
     this.stopHealthChecks();
@@ -434,6 +546,8 @@ export class PluginHost {
     return `start failed: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
+
+const STDOUT_DROP_REPORT_MS = 10_000;
 
 /** What V8 prints when --max-old-space-size is reached. */
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;

@@ -1,36 +1,36 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { detectCgroup, type CgroupV2 } from './cgroup.js';
+import { detectCgroups, type CgroupDriver } from '../cgroups/index.js';
+import { detectWall, type Wall } from './wall.js';
+import { findExecutable } from './which.js';
 
-export type { CgroupV2 } from './cgroup.js';
+export { findExecutable } from './which.js';
+export type { Wall } from './wall.js';
 
 /** What this host offers for containing plugins; detected once at start-up and logged. */
 export interface Capabilities {
-  /** `setpriv` with `--pdeathsig`: the kernel kills a plugin when the daemon dies, even by SIGKILL. */
+  /** The wall (bubblewrap namespaces, identity, seccomp); null when the host cannot build it. */
+  wall: Wall | null;
+  /** Why there is no wall, with what the operator can do; null when there is one. */
+  wallProblem: string | null;
+  /** `setpriv` with `--pdeathsig`: without the wall, the kernel still kills a plugin when the daemon dies. */
   setpriv: string | null;
   /** util-linux `prlimit`, to set RLIMIT_NOFILE from `handles` (node has no setrlimit). */
   prlimit: string | null;
-  /** The command prefix that runs a program in a fresh, empty network namespace. */
+  /** Without the wall: the command prefix that runs a program in a fresh, empty network namespace. */
   netns: { command: string[] } | null;
-  /** Node's permission model for `main` plugins; `disableWarning` when `--disable-warning` exists. */
+  /** Node's permission model for `main` plugins (a second layer); `disableWarning` when `--disable-warning` exists. */
   nodePermission: { flag: '--permission' | '--experimental-permission'; disableWarning: boolean } | null;
-  /** A writable, delegated cgroup v2 subtree with the memory, cpu and pids controllers. */
-  cgroup: CgroupV2 | null;
+  /** Kernel limits and whole-tree kills: one cgroup per plugin instance (v2 or v1). */
+  cgroup: CgroupDriver | null;
+  /** Why there are no cgroups; null when there are. */
+  cgroupProblem: string | null;
 }
 
-export function findExecutable(name: string, path = process.env.PATH ?? '/usr/bin:/bin'): string | null {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return null;
+export interface DetectOptions {
+  /** `sandbox.user`: who plugins run as when the daemon is root. */
+  sandboxUser?: string | null;
+  /** Tests: skip the wall as if bwrap were missing. */
+  path?: string;
 }
 
 /** True when `argv` runs and exits 0: a binary can exist and still be refused by the kernel (no CAP_SYS_ADMIN, seccomp). */
@@ -62,38 +62,44 @@ function detectNodePermission(): Capabilities['nodePermission'] {
   return null;
 }
 
-export function detectCapabilities(): Capabilities {
+/** Everything the host offers, probed for real (a sandbox is built once); each missing piece carries its reason. */
+export async function detectCapabilities(options: DetectOptions = {}): Promise<Capabilities> {
   const linux = process.platform === 'linux';
+  const path = options.path ?? process.env.PATH ?? '/usr/bin:/bin';
   // pdeathsig is a Linux prctl; setpriv exists elsewhere without it.
-  const setpriv = linux ? findExecutable('setpriv') : null;
-  const prlimitPath = linux ? findExecutable('prlimit') : null;
+  const setpriv = linux ? findExecutable('setpriv', path) : null;
+  const prlimitPath = linux ? findExecutable('prlimit', path) : null;
   const prlimit = prlimitPath && probe([prlimitPath, '--nofile=64:64', '--', 'true']) ? prlimitPath : null;
+  const { wall, problem } = await detectWall({ user: options.sandboxUser ?? null, path });
+  const cgroups = linux ? detectCgroups() : { driver: null, reason: 'cgroups need Linux' };
   return {
+    wall,
+    wallProblem: problem,
     setpriv,
     prlimit,
-    netns: detectNetns(),
+    netns: wall ? null : detectNetns(),
     nodePermission: detectNodePermission(),
-    cgroup: linux ? detectCgroup() : null,
+    cgroup: cgroups.driver,
+    cgroupProblem: cgroups.driver ? null : cgroups.reason,
   };
 }
 
-/** One line per mechanism for the start-up log; a line that contains "unenforced" deserves a warning. */
-export function describeCapabilities(c: Capabilities): string[] {
-  return [
-    c.setpriv
-      ? `parent death: ${c.setpriv} --pdeathsig KILL (plugins die with the daemon)`
-      : 'parent death: no setpriv here; plugins may outlive a killed daemon (unenforced)',
-    c.prlimit
-      ? `handles: ${c.prlimit} --nofile (RLIMIT_NOFILE per plugin, above the sampled quota)`
-      : 'handles: no prlimit here; handles are enforced by sampling only',
-    c.netns
-      ? `network: ${c.netns.command.map((a) => a.replace(/.*\//, '')).join(' ')} (namespace per plugin)`
-      : 'network: no namespaces here; network:false is unenforced',
-    c.nodePermission
-      ? `node permission model: ${c.nodePermission.flag} (fs and childProcess for main plugins)`
-      : 'node permission model: not in this node; fs and childProcess are unenforced',
-    c.cgroup
-      ? `cgroup: ${c.cgroup.pluginsDir} (memory.max, cpu.max, pids.max per plugin)`
-      : 'cgroup: no delegated cgroup v2 subtree with memory, cpu and pids; memory, CPU and processes are enforced by sampling (and the V8 heap limit)',
-  ];
+/** One line per mechanism for the start-up log, each with its level: anything unenforced is a warning. */
+export function describeCapabilities(c: Capabilities): Array<{ level: 'info' | 'warn'; text: string }> {
+  const info = (text: string) => ({ level: 'info' as const, text });
+  const warn = (text: string) => ({ level: 'warn' as const, text });
+  const lines = [];
+  if (c.wall) {
+    const who = c.wall.mode === 'drop' ? `as ${c.wall.identity.name} (${c.wall.identity.uid}:${c.wall.identity.gid})` : 'in an unprivileged user namespace';
+    lines.push(info(`wall: bubblewrap ${c.wall.version} (${c.wall.bwrap}): own mount, pid, ipc, uts and network namespaces, no capabilities, plugins run ${who}`));
+    lines.push(c.wall.seccomp ? info('wall: seccomp filter on (ptrace, keyring, mount, namespaces, bpf, perf, userfaultfd denied)') : warn(`wall: no seccomp syscall table for ${process.arch}; syscalls unenforced`));
+  } else {
+    lines.push(warn(`wall: none (${c.wallProblem}); plugins see the host's files, processes and signals: fs, signals, identity and syscalls are unenforced`));
+    lines.push(c.setpriv ? info(`parent death: ${c.setpriv} --pdeathsig KILL (plugins die with the daemon)`) : warn('parent death: no setpriv here; plugins may outlive a killed daemon (unenforced)'));
+    lines.push(c.netns ? info(`network: ${c.netns.command.map((a) => a.replace(/.*\//, '')).join(' ')} (namespace per plugin)`) : warn('network: no namespaces here; network:false is unenforced'));
+  }
+  lines.push(c.prlimit ? info(`handles: ${c.prlimit} --nofile (RLIMIT_NOFILE per plugin, above the sampled quota)`) : warn('handles: no prlimit here; handles are enforced by sampling only'));
+  lines.push(c.nodePermission ? info(`node permission model: ${c.nodePermission.flag} (a second layer for main plugins)`) : warn('node permission model: not in this node'));
+  lines.push(c.cgroup ? info(`cgroup: ${c.cgroup.describe()}`) : warn(`cgroup: none (${c.cgroupProblem}); memory, CPU and processes are enforced by sampling only, and stops reach the process tree, not the cgroup`));
+  return lines;
 }

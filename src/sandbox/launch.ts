@@ -1,12 +1,18 @@
-import { realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { PluginCgroup } from '../cgroups/index.js';
 import type { Limits } from '../config/types.js';
 import type { Manifest, Permissions } from '../manifest/types.js';
 import { sdkLoaderArgs } from '../sdk/loader-args.js';
 import { PACKAGE_ROOT } from '../version.js';
-import type { Capabilities } from './capabilities.js';
-import { cgroupWrapper } from './cgroup.js';
+import { bwrapArgv } from './bwrap.js';
+import type { Capabilities, Wall } from './capabilities.js';
 import { buildPluginEnv } from './env.js';
+import { sandboxAccounts } from './identity.js';
+import { findExecutable } from './which.js';
+
+/** An fd the child gets beyond stdio: data written into it, or the wall's status read from it. */
+export type ExtraFd = { input: Buffer } | { status: true };
 
 /** Everything needed to spawn one plugin process. */
 export interface LaunchSpec {
@@ -14,6 +20,10 @@ export interface LaunchSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** fds 3, 4, … of the child, in order. */
+  fds?: ExtraFd[];
+  /** Behind the wall: bwrap reports the sandbox's pid and exit on a status fd, and the exit code of a signalled plugin is 128+signal. */
+  walled?: boolean;
 }
 
 export interface LaunchOptions {
@@ -24,6 +34,12 @@ export interface LaunchOptions {
   limits: Limits;
   capabilities: Capabilities;
   nodePath?: string;
+  /** Size of the private /tmp, in MB (`sandbox.tmpMb`). */
+  tmpMb?: number;
+  /** The daemon's own paths (socket, state, logs, config, pluginsDir): never bound, nor any folder holding one. */
+  protectedPaths?: string[];
+  /** The cgroup this launch joins before exec (made by the caller, one per instance). */
+  cgroup?: PluginCgroup | null;
 }
 
 export interface LaunchPlan {
@@ -34,41 +50,57 @@ export interface LaunchPlan {
 
 /** Which mechanisms a launch applies; both the command line and the enforcement map derive from it. */
 interface Decisions {
+  wall: Wall | null;
   heap: boolean;
   nofile: boolean;
-  netns: boolean;
+  /** Without the wall, `unshare --net` still gives an empty network namespace. */
+  netns: 'wall' | 'unshare' | null;
   nodePermission: boolean;
-  cgroup: boolean;
+  cgroup: Capabilities['cgroup'];
+  pdeathsig: boolean;
 }
 
 /** The SDK's files: `dist/` holds sdk/, the rpc/ line reader it imports and the loader hook. */
 export const SDK_READ_ROOT = join(PACKAGE_ROOT, 'dist');
+/** Default size of a plugin's private /tmp. */
+export const DEFAULT_TMP_MB = 64;
+
+/** Host paths no grant may reach into: kernel interfaces and runtime sockets. */
+const SYSTEM_ONLY = ['/proc', '/sys', '/dev', '/run', '/var/run', '/boot'];
 
 function decide(manifest: Manifest, permissions: Permissions, capabilities: Capabilities): Decisions {
   const main = manifest.main !== undefined;
+  const wall = capabilities.wall;
   return {
+    wall,
     // RSS ≥ V8 heap, so a heap limit of memoryMb is already a margin above the sampled quota.
-    // Cost: any heap-size flag changes V8's flag hash, so node's built-in code cache is rejected
-    // (~+30 ms CPU per start here, ~+100 ms with the SDK loader hook's worker).
+    // Cost: any heap-size flag changes V8's flag hash, so node's built-in code cache is rejected.
     heap: main,
     nofile: capabilities.prlimit !== null,
-    netns: !permissions.network && capabilities.netns !== null,
+    netns: permissions.network ? null : wall ? 'wall' : capabilities.netns ? 'unshare' : null,
     nodePermission: main && capabilities.nodePermission !== null,
-    cgroup: capabilities.cgroup !== null,
+    cgroup: capabilities.cgroup,
+    pdeathsig: !wall && capabilities.setpriv !== null,
   };
 }
 
 function enforcementOf(d: Decisions, permissions: Permissions): Record<string, string> {
-  const plus = (...parts: Array<string | false>): string => parts.filter(Boolean).join('+');
+  const plus = (...parts: Array<string | false | null | undefined>): string => parts.filter(Boolean).join('+') || 'unenforced';
+  const cg = d.cgroup?.enforces;
+  const wall = d.wall;
   return {
-    memoryMb: plus(d.cgroup && 'cgroup', 'sampling', d.heap && 'v8-heap'),
-    cpuPercent: plus(d.cgroup && 'cgroup', 'sampling'),
+    memoryMb: plus(cg?.memoryMb && 'cgroup', 'sampling', d.heap && 'v8-heap'),
+    cpuPercent: plus(cg?.cpuPercent && 'cgroup', 'sampling'),
     handles: plus(d.nofile && 'rlimit', 'sampling'),
-    processes: plus(d.cgroup && 'cgroup', 'sampling'),
-    fs: d.nodePermission ? 'node-permission' : 'unenforced',
+    processes: plus(cg?.processes && 'cgroup', 'sampling'),
+    fs: plus(wall && 'mount-namespace', d.nodePermission && 'node-permission'),
     network: permissions.network ? 'allowed' : d.netns ? 'namespace' : 'unenforced',
     childProcess: permissions.childProcess ? 'allowed' : d.nodePermission ? 'node-permission' : 'unenforced',
-    env: 'env-allowlist',
+    env: wall ? 'clearenv' : 'env-allowlist',
+    signals: wall ? 'pid-namespace' : 'unenforced',
+    processTree: plus(wall && 'pid-namespace', d.cgroup && 'cgroup'),
+    identity: wall ? (wall.mode === 'drop' ? `setpriv:${wall.identity.name}` : 'user-namespace') : 'unenforced',
+    syscalls: wall?.seccomp ? 'seccomp' : 'unenforced',
   };
 }
 
@@ -77,9 +109,32 @@ export function planEnforcement(manifest: Manifest, permissions: Permissions, ca
   return enforcementOf(decide(manifest, permissions, capabilities), permissions);
 }
 
+/** Every key of an enforcement map, for a plugin that never runs (invalid). */
+export const ENFORCEMENT_KEYS = Object.keys(enforcementOf(
+  { wall: null, heap: false, nofile: false, netns: null, nodePermission: false, cgroup: null, pdeathsig: false },
+  { fs: { read: [], write: [] }, network: false, childProcess: false, env: [] },
+));
+
 /** RLIMIT_NOFILE: the quota plus ~10 % (at least 8), so the sampler normally stops the plugin first. */
 export function nofileLimit(handles: number): number {
   return handles + Math.max(8, Math.ceil(handles * 0.1));
+}
+
+/** Whether `path` is `other` or a folder holding it. */
+function contains(path: string, other: string): boolean {
+  return other === path || other.startsWith(path.endsWith('/') ? path : `${path}/`);
+}
+
+/**
+ * Refuses a bind that would open the wall: `/`, kernel interfaces, runtime sockets, or any folder
+ * holding the daemon's socket, state, logs, config or the other plugins. Throws a message for lastError.
+ */
+export function checkBind(path: string, protectedPaths: readonly string[], label: string): void {
+  if (path === '/') throw new Error(`${label} / is never bound: it would expose the whole host`);
+  const system = SYSTEM_ONLY.find((s) => contains(s, path) || contains(path, s));
+  if (system) throw new Error(`${label} ${path} is never bound: it would expose ${system}`);
+  const exposed = protectedPaths.find((p) => contains(path, p));
+  if (exposed) throw new Error(`${label} ${path} is never bound: it holds the daemon's ${exposed}`);
 }
 
 /** A path and, when it differs, its real path: node's ESM loader reads the main module by its real path. */
@@ -125,40 +180,139 @@ function permissionArgs(
   return args;
 }
 
+/** The installation an executable belongs to (`<prefix>/bin/x` → `<prefix>`), when it lies outside the system folders. */
+function runtimePrefix(executable: string, wall: Wall): string | null {
+  let real: string;
+  try {
+    real = realpathSync.native(executable);
+  } catch {
+    return null;
+  }
+  const system = [...wall.layout.folders, ...Object.keys(wall.layout.symlinks).map((n) => `/${n}`)];
+  if (system.some((s) => contains(s, real))) return null;
+  return dirname(dirname(real));
+}
+
+/** Bounded recursive lchown, so a root daemon's plugin can write its own fs.write folders. */
+function chownTree(path: string, uid: number, gid: number, budget = { left: 10_000 }): void {
+  if (budget.left-- <= 0) return;
+  const stat = lstatSync(path);
+  if (stat.uid !== uid || stat.gid !== gid) chownSync(path, uid, gid);
+  if (!stat.isDirectory()) return;
+  for (const entry of readdirSync(path)) chownTree(join(path, entry), uid, gid, budget);
+}
+
 /**
- * Turns a manifest into a command line with every containment this host offers, and says which.
- * Wrappers exec (the plugin keeps the spawned pid), outermost first: cgroup join (with the daemon's
- * own credentials), prlimit, network namespace, then setpriv last so nothing after it clears the
- * parent-death signal. Its only I/O: sdkLoaderArgs's resolve and real paths of granted folders.
+ * The fs.write folders inside the plugin's own folder exist before the wall binds them (a bind needs
+ * its source), and belong to the plugin's identity when the daemon is root. Folders outside it are the
+ * operator's grant: they are bound as they are.
  */
-export function planLaunch(options: LaunchOptions): LaunchPlan {
+function prepareWritePaths(dir: string, writes: string[], wall: Wall): void {
+  for (const path of writes) {
+    mkdirSync(path, { recursive: true });
+    if (wall.mode === 'drop' && contains(dir, path)) chownTree(path, wall.identity.uid, wall.identity.gid);
+  }
+}
+
+/** A root daemon's plugin runs as another user: it must at least be able to enter and read its own folder. */
+function checkReadable(dir: string, wall: Wall): void {
+  if (wall.mode !== 'drop') return;
+  const { uid, gid, name } = wall.identity;
+  const stat = lstatSync(realpathSync.native(dir));
+  const bits = stat.uid === uid ? (stat.mode >> 6) & 5 : stat.gid === gid ? (stat.mode >> 3) & 5 : stat.mode & 5;
+  if (bits !== 5) {
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+    throw new Error(`the plugin folder ${dir} (mode ${mode}, owner ${stat.uid}:${stat.gid}) cannot be read by ${name} (${uid}:${gid}), the identity plugins run as: make it readable (chmod o+rx) or set sandbox.user`);
+  }
+}
+
+/** The plugin's program: node with its flags for `main`, the manifest's command otherwise. */
+function programArgv(options: LaunchOptions, d: Decisions): string[] {
   const { dir, manifest, permissions, limits, capabilities } = options;
-  const d = decide(manifest, permissions, capabilities);
-  let argv: string[];
   if (manifest.main !== undefined) {
     const loader = sdkLoaderArgs(dir);
-    argv = [
+    return [
       options.nodePath ?? process.execPath,
       ...(d.nodePermission ? permissionArgs(capabilities.nodePermission!, dir, permissions, loader.length > 0) : []),
       ...(d.heap ? [`--max-old-space-size=${Math.max(16, Math.floor(limits.memoryMb))}`] : []),
       ...loader,
       resolve(dir, manifest.main),
     ];
-  } else if (manifest.command !== undefined && manifest.command.length > 0) {
-    argv = [...manifest.command];
-  } else {
-    throw new Error(`plugin ${manifest.name} has neither main nor command`);
   }
-  if (capabilities.setpriv) argv = [capabilities.setpriv, '--pdeathsig', 'KILL', '--', ...argv];
-  if (d.netns) argv = [...capabilities.netns!.command, '--', ...argv];
+  if (manifest.command !== undefined && manifest.command.length > 0) return [...manifest.command];
+  throw new Error(`plugin ${manifest.name} has neither main nor command`);
+}
+
+/** Wraps the program in bwrap: binds, identity, fds. */
+function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Record<string, string>): { argv: string[]; fds: ExtraFd[] } {
+  const { dir, permissions } = options;
+  const protectedPaths = options.protectedPaths ?? [];
+  checkBind(dir, protectedPaths, 'the plugin folder');
+  for (const path of permissions.fs.read) checkBind(path, protectedPaths, 'fs.read');
+  for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write');
+  checkReadable(dir, wall);
+  prepareWritePaths(dir, permissions.fs.write, wall);
+  const runtime = [program[0]!, ...(isAbsolute(program[0]!) ? [] : [findExecutable(program[0]!, env.PATH) ?? ''])]
+    .filter(isAbsolute)
+    .map((exe) => runtimePrefix(exe, wall))
+    .filter((p): p is string => p !== null);
+  const sdk = options.manifest.main !== undefined ? [SDK_READ_ROOT, join(PACKAGE_ROOT, 'package.json')] : [];
+  const accounts = sandboxAccounts(wall.identity);
+  const fds: ExtraFd[] = [{ input: Buffer.from(accounts.passwd) }, { input: Buffer.from(accounts.group) }, { status: true }];
+  if (wall.seccomp) fds.push({ input: wall.seccomp });
+  const argv = bwrapArgv({
+    bwrap: wall.bwrap,
+    mode: wall.mode,
+    identity: wall.identity,
+    setpriv: wall.setpriv,
+    layout: wall.layout,
+    network: permissions.network,
+    readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read])],
+    readWrite: permissions.fs.write,
+    optional: new Set([...permissions.fs.read, ...permissions.fs.write].filter((p) => !contains(dir, p))),
+    tmpBytes: (options.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024,
+    env,
+    cwd: dir,
+    fds: { passwd: 3, group: 4, status: 5, seccomp: wall.seccomp ? 6 : null },
+    command: program,
+  });
+  return { argv, fds };
+}
+
+/**
+ * Turns a manifest into a command line with every containment this host offers, and says which.
+ * Wrappers exec (the spawned pid stays the outermost process), outermost first: cgroup join (with the
+ * daemon's own credentials, so the plugin is inside before it can fork), prlimit, then the wall (bwrap,
+ * which drops the identity last) — or, without a wall, `unshare --net` and `setpriv --pdeathsig`.
+ * Its I/O: sdkLoaderArgs's resolve, real paths, and making (and, as root, handing over) fs.write folders.
+ */
+export function planLaunch(options: LaunchOptions): LaunchPlan {
+  const { dir, manifest, permissions, limits, capabilities } = options;
+  const d = decide(manifest, permissions, capabilities);
+  const env = buildPluginEnv({ name: manifest.name, version: manifest.version, dir, allowed: permissions.env });
+  let argv = programArgv(options, d);
+  let fds: ExtraFd[] = [];
+  if (d.wall) {
+    ({ argv, fds } = wallArgv(options, d.wall, argv, env));
+  } else {
+    if (d.pdeathsig) argv = [capabilities.setpriv!, '--pdeathsig', 'KILL', '--', ...argv];
+    if (d.netns === 'unshare') argv = [...capabilities.netns!.command, '--', ...argv];
+  }
   if (d.nofile) {
     const n = nofileLimit(limits.handles);
     argv = [capabilities.prlimit!, `--nofile=${n}:${n}`, '--', ...argv];
   }
-  if (d.cgroup) argv = [...cgroupWrapper(capabilities.cgroup!, manifest.name, limits), ...argv];
-  const env = buildPluginEnv({ name: manifest.name, version: manifest.version, dir, allowed: permissions.env });
+  if (options.cgroup) argv = [...options.cgroup.joinArgv(), ...argv];
   return {
-    launch: { file: argv[0]!, args: argv.slice(1), cwd: dir, env },
+    launch: {
+      file: argv[0]!,
+      args: argv.slice(1),
+      cwd: dir,
+      // Behind the wall the wrappers need only PATH; bwrap sets the plugin's own environment.
+      env: d.wall ? { PATH: env.PATH ?? '/usr/bin:/bin' } : env,
+      fds,
+      walled: d.wall !== null,
+    },
     enforcement: enforcementOf(d, permissions),
   };
 }

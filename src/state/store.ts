@@ -1,12 +1,24 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import type { PermissionRequest } from '../policies/approval.js';
+
+/** The permissions the operator approved with `warden plugin grant` (contract §7). */
+export interface PersistedGrant {
+  request: PermissionRequest;
+  /** The plugin version whose manifest asked for them. */
+  version: string;
+  /** ISO time of the grant. */
+  at: string;
+}
 
 export interface PersistedPluginState {
   disabled: boolean;
   reason: string | null;
   /** ISO time of the latest setDisabled. */
   since: string | null;
+  /** Absent in files written before grants existed; read as null. */
+  grant: PersistedGrant | null;
 }
 
 export interface PersistedState {
@@ -17,7 +29,8 @@ export interface PersistedState {
 const FILE_NAME = 'state.json';
 
 /**
- * What survives a daemon restart: which plugins are disabled, and why (contract §5).
+ * What survives a daemon restart: which plugins are disabled, and why (contract §5), and the
+ * permissions the operator granted each (contract §7). A plugin with neither has no entry.
  * Mutations update memory at once and then persist; writes are serialized and coalesced, so
  * the file always holds a complete, recent state and never a torn one.
  */
@@ -60,20 +73,44 @@ export class StateStore {
 
   get(name: string): PersistedPluginState | undefined {
     const entry = this.state.plugins[name];
-    return entry === undefined ? undefined : { ...entry };
+    return entry === undefined ? undefined : cloneEntry(entry);
   }
 
   async setDisabled(name: string, reason: string): Promise<void> {
     await this.ensureLoaded();
-    this.state.plugins[name] = { disabled: true, reason, since: new Date().toISOString() };
+    this.state.plugins[name] = { ...this.entry(name), disabled: true, reason, since: new Date().toISOString() };
     await this.flush();
   }
 
+  /** Enables: the disabled flag goes, the grant stays. */
   async clearDisabled(name: string): Promise<void> {
     await this.ensureLoaded();
-    // The file only records disabled plugins, so an enabled plugin has no entry.
-    if (!Object.hasOwn(this.state.plugins, name)) return this.writeChain;
-    delete this.state.plugins[name];
+    const entry = this.state.plugins[name];
+    if (entry === undefined || !entry.disabled) return this.writeChain;
+    this.keepOrDrop(name, { ...entry, disabled: false, reason: null, since: null });
+    await this.flush();
+  }
+
+  /** The permissions granted to a plugin, or null when none are. */
+  getGrant(name: string): PersistedGrant | null {
+    const grant = this.state.plugins[name]?.grant;
+    return grant ? cloneGrant(grant) : null;
+  }
+
+  /** Records the operator's approval of `request`, as asked for by `version`; replaces any earlier grant. */
+  async setGrant(name: string, request: PermissionRequest, version: string): Promise<void> {
+    await this.ensureLoaded();
+    const grant = cloneGrant({ request, version, at: new Date().toISOString() });
+    this.state.plugins[name] = { ...this.entry(name), grant };
+    await this.flush();
+  }
+
+  /** Withdraws the grant (`warden plugin revoke`); the disabled flag stays. */
+  async clearGrant(name: string): Promise<void> {
+    await this.ensureLoaded();
+    const entry = this.state.plugins[name];
+    if (!entry?.grant) return this.writeChain;
+    this.keepOrDrop(name, { ...entry, grant: null });
     await this.flush();
   }
 
@@ -92,6 +129,17 @@ export class StateStore {
     this.queued = write;
     this.writeChain = write.catch(() => undefined);
     return write;
+  }
+
+  /** The plugin's entry, or a blank one (enabled, no grant) to build on. */
+  private entry(name: string): PersistedPluginState {
+    return this.state.plugins[name] ?? { disabled: false, reason: null, since: null, grant: null };
+  }
+
+  /** Stores the entry, or removes it when it records nothing, so the file lists only plugins with a state. */
+  private keepOrDrop(name: string, entry: PersistedPluginState): void {
+    if (entry.disabled || entry.grant !== null) this.state.plugins[name] = entry;
+    else delete this.state.plugins[name];
   }
 
   private ensureLoaded(): Promise<PersistedState> {
@@ -161,12 +209,30 @@ function parseState(text: string): { state: PersistedState; warnings: string[] }
       (entry['reason'] === null || typeof entry['reason'] === 'string') &&
       (entry['since'] === null || typeof entry['since'] === 'string')
     ) {
-      state.plugins[name] = { disabled: entry['disabled'], reason: entry['reason'], since: entry['since'] };
+      // A malformed grant costs only the grant: the plugin waits for approval again, the disabled flag stays.
+      const grant = entry['grant'] === undefined || entry['grant'] === null ? null : parseGrant(entry['grant']);
+      if (grant === undefined) warnings.push(`ignored malformed grant for plugin "${name}"; it needs approving again`);
+      const parsed = { disabled: entry['disabled'], reason: entry['reason'], since: entry['since'], grant: grant ?? null };
+      if (parsed.disabled || parsed.grant !== null) state.plugins[name] = parsed;
     } else {
       warnings.push(`ignored malformed entry for plugin "${name}"`);
     }
   }
   return { state, warnings };
+}
+
+/** A well-formed grant, or undefined. */
+function parseGrant(raw: unknown): PersistedGrant | undefined {
+  if (!isRecord(raw) || typeof raw['version'] !== 'string' || typeof raw['at'] !== 'string') return undefined;
+  const r = raw['request'];
+  if (!isRecord(r) || typeof r['network'] !== 'boolean' || typeof r['childProcess'] !== 'boolean') return undefined;
+  const fs = r['fs'];
+  if (!isStringArray(r['env']) || !isRecord(fs) || !isStringArray(fs['read']) || !isStringArray(fs['write'])) return undefined;
+  return {
+    request: { network: r['network'], childProcess: r['childProcess'], env: r['env'], fs: { read: fs['read'], write: fs['write'] } },
+    version: raw['version'],
+    at: raw['at'],
+  };
 }
 
 function emptyState(): PersistedState {
@@ -176,12 +242,28 @@ function emptyState(): PersistedState {
 
 function cloneState(s: PersistedState): PersistedState {
   const out = emptyState();
-  for (const [k, v] of Object.entries(s.plugins)) out.plugins[k] = { ...v };
+  for (const [k, v] of Object.entries(s.plugins)) out.plugins[k] = cloneEntry(v);
   return out;
+}
+
+/** A copy deep enough that callers cannot alter the store's memory through it. */
+function cloneEntry(e: PersistedPluginState): PersistedPluginState {
+  return { ...e, grant: e.grant ? cloneGrant(e.grant) : null };
+}
+
+/** The request's lists are copied too: a stored grant never shares an array with a caller. */
+function cloneGrant(g: PersistedGrant): PersistedGrant {
+  const r = g.request;
+  return { ...g, request: { ...r, env: [...r.env], fs: { read: [...r.fs.read], write: [...r.fs.write] } } };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** For the lists of a grant read from disk. */
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
 
 function isErrno(err: unknown, code: string): boolean {

@@ -1,8 +1,6 @@
 import type { Manifest, Permissions } from '../manifest/types.js';
 import type { Capabilities } from '../sandbox/capabilities.js';
-import { planEnforcement } from '../sandbox/launch.js';
-
-const NOTHING_RUNS = ['memoryMb', 'cpuPercent', 'handles', 'processes', 'fs', 'network', 'childProcess', 'env'];
+import { ENFORCEMENT_KEYS, planEnforcement } from '../sandbox/launch.js';
 
 /**
  * Names, for each limit and permission, what enforces it on this host — or "unenforced".
@@ -15,6 +13,6 @@ export function describeEnforcement(
   manifest: Manifest | null,
   permissions: Permissions | undefined = manifest?.permissions,
 ): Record<string, string> {
-  if (!manifest || !permissions) return Object.fromEntries(NOTHING_RUNS.map((key) => [key, 'unenforced']));
+  if (!manifest || !permissions) return Object.fromEntries(ENFORCEMENT_KEYS.map((key) => [key, 'unenforced']));
   return planEnforcement(manifest, permissions, capabilities);
 }

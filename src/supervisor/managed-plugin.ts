@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Limits, PluginSettings } from '../config/types.js';
-import { describeExit, type ExitInfo } from '../host/exit.js';
+import { classifyExit, describeExit, type ExitVerdict } from '../host/exit.js';
 import { PluginHost, type PluginRequests } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { LogSystem } from '../logging/index.js';
@@ -9,8 +9,8 @@ import { backoffDelay } from '../policies/backoff.js';
 import type { Clock } from '../policies/clock.js';
 import { describeExhaustion, RestartBudget } from '../policies/restart-budget.js';
 import { PluginStateMachine } from '../policies/state-machine.js';
+import { cgroupLimits, type PluginCgroup } from '../cgroups/index.js';
 import type { Capabilities } from '../sandbox/capabilities.js';
-import { cgroupOomKills } from '../sandbox/cgroup.js';
 import { planLaunch } from '../sandbox/launch.js';
 import type { PluginMetrics } from '../metrics/index.js';
 import type { QuotaBreach, UsageSample } from '../quotas/types.js';
@@ -36,6 +36,8 @@ export interface PluginEnvironment {
   capabilities: Capabilities;
   quotas: QuotaWatch;
   metrics: PluginMetrics;
+  /** The wall's settings: the daemon's paths no bind may reach, the private /tmp size, and whether the wall is required. */
+  sandbox: { protectedPaths: string[]; tmpMb: number; require: boolean };
   /** Told after every state change (dependents wait for and follow their dependencies). */
   onStateChange?(name: string, from: PluginState, to: PluginState): void;
   random?: () => number;
@@ -52,6 +54,8 @@ export interface PluginDefinition {
   requests: PluginRequests;
   /** Whether every dependency is installed, in range and running right now (checked before each start). */
   dependencies(): DependencyStatus;
+  /** Whether the operator approved every permission this definition asks for; else why not (checked before each start and reload). */
+  approval(): { approved: true } | { approved: false; waiting: string; refused: string };
 }
 
 type Operation = () => Promise<void>;
@@ -79,6 +83,10 @@ export class ManagedPlugin {
   private restarts = 0;
   private usage: UsageSample | null = null;
   private launches = 0;
+  /** A reload refused for want of approval: the version to swap in once the operator grants it. */
+  private refusedReload: PluginDefinition | null = null;
+  /** Numbers each process instance, so each gets a cgroup of its own. */
+  private instances = 0;
 
   constructor(name: string, definition: PluginDefinition, env: PluginEnvironment) {
     this.name = name;
@@ -133,8 +141,8 @@ export class ManagedPlugin {
     this.definition = definition;
     this.budget.updateSettings(definition.settings.restart);
     this.calls.updateSettings(definition.settings.circuit);
-    if (this.state === 'running' && this.host?.pid) {
-      this.env.quotas.watch(this.name, this.host.pid, definition.settings.limits, { canFork: this.canFork() });
+    if (this.state === 'running' && this.host?.treePid) {
+      this.env.quotas.watch(this.name, this.host.treePid!, definition.settings.limits, { canFork: this.canFork() });
     }
   }
 
@@ -155,6 +163,13 @@ export class ManagedPlugin {
         this.reloadFailed(next.discovered.reason);
         return;
       }
+      const approval = next.approval();
+      if (!approval.approved) {
+        this.refusedReload = next; // retried once the operator approves (reconsider)
+        this.reloadFailed(approval.refused);
+        return;
+      }
+      this.refusedReload = null;
       let fresh: PluginHost;
       try {
         fresh = await startReplacement(old, next, (definition) => this.createHost(definition), {
@@ -293,6 +308,24 @@ export class ManagedPlugin {
     });
   }
 
+  /**
+   * Its approval changed (grant, revoke): a plugin that may no longer run goes back to waiting;
+   * one that was waiting starts if nothing else holds it.
+   */
+  reconsider(): Promise<void> {
+    const refused = this.refusedReload;
+    if (refused && this.state === 'running' && refused.approval().approved) return this.reload(refused);
+    return this.exclusive(async () => {
+      if (this.state === 'waiting') return this.launch();
+      if (!['running', 'starting', 'backoff'].includes(this.state)) return;
+      const blocked = this.blockedBy();
+      if (!blocked) return;
+      await this.halt('waiting');
+      this.reason = blocked;
+      this.log().warn(blocked);
+    });
+  }
+
   /** Its dependencies may be satisfied now: start if it was waiting for them. */
   resume(): Promise<void> {
     return this.exclusive(async () => {
@@ -367,8 +400,8 @@ export class ManagedPlugin {
     this.env.metrics.setState(this.name, to);
     const listener = this.env.onStateChange;
     if (listener) queueMicrotask(() => listener(this.name, from, to));
-    if (to === 'running' && this.host?.pid) {
-      this.env.quotas.watch(this.name, this.host.pid, this.definition.settings.limits, { canFork: this.canFork() });
+    if (to === 'running' && this.host?.treePid) {
+      this.env.quotas.watch(this.name, this.host.treePid, this.definition.settings.limits, { canFork: this.canFork() });
     } else if (from === 'running') {
       this.env.quotas.unwatch(this.name);
       this.usage = null;
@@ -389,6 +422,14 @@ export class ManagedPlugin {
       // It starts by itself once they are satisfied (the supervisor calls resume()).
       this.reason = dependencies.reason;
       if (this.state !== 'waiting') this.machine.to('waiting');
+      return;
+    }
+    const blocked = this.blockedBy();
+    if (blocked) {
+      // It starts once the operator acts (grant, or a host with the wall and a daemon restart).
+      this.reason = blocked;
+      if (this.state !== 'waiting') this.machine.to('waiting');
+      this.log().warn(blocked);
       return;
     }
     this.startAborted = false;
@@ -419,29 +460,69 @@ export class ManagedPlugin {
     this.log().info({ methods: host.methods }, `running (pid ${host.pid})`);
   }
 
-  /** A process for `definition`, reporting its exit and hangs back to this plugin. */
+  /**
+   * A process for `definition` in a cgroup of its own (one per instance: a blue/green reload runs two),
+   * reporting its exit and hangs back to this plugin. The exit is classified here, where it is observed,
+   * and the cgroup is emptied and removed behind it.
+   */
   private createHost(definition: PluginDefinition): PluginHost {
     const discovered = definition.discovered;
     if (!discovered.ok) throw new Error(discovered.reason);
     const { settings } = definition;
-    const host: PluginHost = new PluginHost({
-      name: this.name,
-      version: discovered.manifest.version,
-      launch: planLaunch({
-        dir: discovered.dir,
-        manifest: discovered.manifest,
-        permissions: definition.permissions ?? discovered.manifest.permissions,
-        limits: settings.limits,
-        capabilities: this.env.capabilities,
-      }).launch,
-      loggerFor: (pid) => this.env.logs.pluginLogger(this.name, { pid, restarts: this.restarts }),
-      requests: definition.requests,
-      startTimeoutMs: settings.startTimeoutMs,
-      health: settings.health,
-      onExit: (exit) => this.onHostExit(host, exit),
-      onHang: (message) => this.onHostHang(host, message),
-    });
-    return host;
+    const { sandbox } = this.env;
+    const cgroup = this.env.capabilities.cgroup?.create(this.name, String(++this.instances), settings.limits) ?? null;
+    const hardMemoryMb = cgroup ? Math.round(cgroupLimits(settings.limits).memoryBytes / (1024 * 1024)) : null;
+    try {
+      const host: PluginHost = new PluginHost({
+        name: this.name,
+        version: discovered.manifest.version,
+        launch: planLaunch({
+          dir: discovered.dir,
+          manifest: discovered.manifest,
+          permissions: definition.permissions ?? discovered.manifest.permissions,
+          limits: settings.limits,
+          capabilities: this.env.capabilities,
+          protectedPaths: sandbox.protectedPaths,
+          tmpMb: sandbox.tmpMb,
+          cgroup,
+        }).launch,
+        loggerFor: (pid) => this.env.logs.pluginLogger(this.name, { pid, restarts: this.restarts }),
+        requests: definition.requests,
+        startTimeoutMs: settings.startTimeoutMs,
+        health: settings.health,
+        output: settings.output,
+        killTree: cgroup ? () => cgroup.kill() : undefined,
+        onExit: (exit) => {
+          const verdict = classifyExit(exit, { oomKills: cgroup?.oomKills() ?? 0, hardMemoryMb });
+          if (cgroup) void this.discard(cgroup);
+          this.onHostExit(host, verdict);
+        },
+        onHang: (message) => this.onHostHang(host, message),
+      });
+      return host;
+    } catch (error) {
+      if (cgroup) void this.discard(cgroup);
+      throw error;
+    }
+  }
+
+  /** Kills whatever is left in an instance's cgroup and removes it; a failure is logged, never thrown. */
+  private async discard(cgroup: PluginCgroup): Promise<void> {
+    await cgroup
+      .kill()
+      .then(() => cgroup.remove())
+      .catch((error: Error) => this.log().warn(`could not clean up a cgroup: ${error.message}`));
+  }
+
+  /** What keeps a start from happening that only the operator can lift: an unapproved permission, or a wall required but missing. */
+  private blockedBy(): string | null {
+    const approval = this.definition.approval();
+    if (!approval.approved) return approval.waiting;
+    const { capabilities, sandbox } = this.env;
+    if (sandbox.require && !capabilities.wall) {
+      return `waiting for the wall: sandbox.require is true and this host cannot build it (${capabilities.wallProblem})`;
+    }
+    return null;
   }
 
   /** Takes a live or starting process down the ladder and settles in `target`. Runs under the lock. */
@@ -457,14 +538,12 @@ export class ManagedPlugin {
     if (this.state !== target) this.machine.to(target);
   }
 
-  private onHostExit(host: PluginHost, exit: ExitInfo): void {
+  private onHostExit(host: PluginHost, verdict: ExitVerdict): void {
     this.background(async () => {
       // Exits we caused (stop, hang, a failed start) are handled where we caused them.
       if (this.host !== host || this.state !== 'running') return;
       this.host = null;
-      if (exit.heapExhausted) await this.fail('quota', `memory: the V8 heap limit was reached (${describeExit(exit)})`);
-      else if (this.killedByCgroupOom()) await this.fail('quota', `memory: killed by the kernel at its cgroup memory.max (${describeExit(exit)})`);
-      else await this.fail('crash', describeExit(exit));
+      await this.fail(verdict.kind, verdict.message);
     });
   }
 
@@ -506,22 +585,11 @@ export class ManagedPlugin {
     }, delay);
   }
 
-  /** Whether anything in this plugin's sandbox may start a process (else the sampler reads less). */
+  /** Whether this plugin's tree may hold more than one process (else the sampler reads less): always behind the wall, whose bwrap runs beside it. */
   private canFork(): boolean {
+    if (this.env.capabilities.wall) return true;
     const enforcement = describeEnforcement(this.env.capabilities, this.manifest, this.definition.permissions ?? undefined);
     return enforcement.childProcess !== 'node-permission';
-  }
-
-  private oomKillsSeen = 0;
-
-  /** The kernel's OOM killer acting on this plugin's cgroup (the hard limit behind the sampler). */
-  private killedByCgroupOom(): boolean {
-    const cgroup = this.env.capabilities.cgroup;
-    if (!cgroup) return false;
-    const kills = cgroupOomKills(cgroup, this.name);
-    const fresh = kills > this.oomKillsSeen;
-    this.oomKillsSeen = kills;
-    return fresh;
   }
 
   private abortStart(): void {

@@ -8,6 +8,8 @@ import type { PluginRequests } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
+import { loadPlugin } from '../manifest/discover.js';
+import { approve, beyondBaseline, operatorFieldsOf, reloadRefusedReason, waitingReason } from '../policies/approval.js';
 import { effectivePermissions } from '../sandbox/permissions.js';
 import { PluginSchedules } from '../schedules/scheduler.js';
 import { ManagedPlugin, type PluginDefinition, type PluginEnvironment } from './managed-plugin.js';
@@ -24,7 +26,7 @@ export class Supervisor {
   private readonly bus: EventBus;
   private shuttingDown = false;
 
-  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange'>) {
+  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange' | 'sandbox'>) {
     this.config = config;
     this.logger = env.logs.logger;
     // One sampling pass for every plugin per tick; verdicts come back to the plugin they concern.
@@ -45,7 +47,12 @@ export class Supervisor {
         this.logger.warn({ plugin: name, dropped }, `events for ${name} are arriving faster than it takes them: dropped the ${dropped} oldest`),
       onError: (name, error) => this.logger.error({ plugin: name }, `event delivery to ${name} failed: ${error.message}`),
     });
-    this.env = { ...env, quotas: this.monitor, onStateChange: (name, from, to) => this.followDependencies(name, from, to) };
+    this.env = {
+      ...env,
+      quotas: this.monitor,
+      sandbox: sandboxSettings(config),
+      onStateChange: (name, from, to) => this.followDependencies(name, from, to),
+    };
   }
 
   /** Takes the discovered plugins under supervision (nothing starts yet). */
@@ -134,6 +141,28 @@ export class Supervisor {
         await plugin.reload(next);
       }),
     );
+  }
+
+  /**
+   * `warden plugin grant`: approves what the plugin's manifest on disk asks for now, records it, and
+   * lets the plugin start (or a refused reload go through).
+   */
+  async grant(name: string): Promise<void> {
+    const plugin = this.get(name);
+    const entry = await loadPlugin(plugin.discovered.dir);
+    if (!entry.ok) throw new RpcError(ErrorCodes.NotAllowedInState, `cannot grant plugin ${name}: its manifest is invalid (${entry.reason})`);
+    const permissions = effectivePermissions(entry.manifest.permissions, pluginOverride(this.config, name)?.permissions, entry.dir);
+    await this.env.store.setGrant(name, beyondBaseline(permissions, entry.dir), entry.manifest.version);
+    this.logger.info({ plugin: name }, `permissions of ${name} ${entry.manifest.version} approved by the operator`);
+    await plugin.reconsider();
+  }
+
+  /** `warden plugin revoke`: withdraws the grant; a plugin that needs it goes back to waiting. */
+  async revoke(name: string): Promise<void> {
+    const plugin = this.get(name);
+    await this.env.store.clearGrant(name);
+    this.logger.info({ plugin: name }, `permissions of ${name} withdrawn by the operator`);
+    await plugin.reconsider();
   }
 
   /** The folders a plugin writes to at run time (its effective fs.write): changes there are not reloads. */
@@ -268,13 +297,25 @@ export class Supervisor {
     const override = pluginOverride(this.config, name);
     const { settings, warnings } = resolvePluginSettings(this.config, name, manifest);
     for (const warning of warnings) this.logger.warn({ plugin: name }, warning);
+    const permissions = manifest ? effectivePermissions(manifest.permissions, override?.permissions, discovered.dir) : null;
     return {
       discovered,
       settings,
       config: effectivePluginConfig(manifest?.config ?? {}, override?.config ?? {}),
-      permissions: manifest ? effectivePermissions(manifest.permissions, override?.permissions, discovered.dir) : null,
+      permissions,
       enabledByConfig: isEnabledByConfig(this.config, name),
       requests: this.requestsFrom(name),
+      approval: () => {
+        if (!manifest || !permissions) return { approved: true };
+        const verdict = approve({
+          requested: beyondBaseline(permissions, discovered.dir),
+          granted: this.env.store.getGrant(name)?.request ?? null,
+          operatorFields: operatorFieldsOf(override?.permissions),
+          mode: this.config.permissions.approval,
+        });
+        if (verdict.approved) return verdict;
+        return { approved: false, waiting: waitingReason(name, verdict.missing), refused: reloadRefusedReason(name, verdict.missing) };
+      },
       dependencies: () => {
         const plugin = this.plugins.get(name);
         if (!plugin) return { ok: true };
@@ -309,6 +350,12 @@ export class Supervisor {
       },
     };
   }
+}
+
+/** The wall's settings for every plugin: the daemon's own paths are never bound into a sandbox. */
+function sandboxSettings(config: Config): PluginEnvironment['sandbox'] {
+  const paths = [config.socket.path, config.stateDir, config.logging.dir, config.pluginsDir, ...(config.file ? [config.file] : [])];
+  return { protectedPaths: paths, tmpMb: config.sandbox.tmpMb, require: config.sandbox.require };
 }
 
 function nodeOf(plugin: ManagedPlugin): GraphNode {

@@ -49,6 +49,22 @@ beforeAll(async () => {
       ],
     }),
     'daemon.reload': () => reloadResult,
+    'plugin.grant': (params) => {
+      const name = (params as { name: string }).name;
+      if (name === 'nope') throw new FakeRpcError(-32001, 'unknown plugin: nope');
+      return pluginStatus({ name, pid: 321 });
+    },
+    'plugin.revoke': (params) => {
+      const name = (params as { name: string }).name;
+      return pluginStatus({
+        name,
+        state: 'waiting',
+        pid: null,
+        startedAt: null,
+        usage: null,
+        reason: `waiting for the operator to approve: network, env FEED_TOKEN; run \`warden plugin grant ${name}\``,
+      });
+    },
   });
 });
 
@@ -158,6 +174,55 @@ describe('plugin actions', () => {
   });
 });
 
+describe('warden plugin grant|revoke', () => {
+  it('grant prints the new state', async () => {
+    const r = await runCli([...S(), 'plugin', 'grant', 'feed-reader'], opts());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('feed-reader: running (pid 321)\n');
+    expect(daemon.requests).toEqual([{ method: 'plugin.grant', params: { name: 'feed-reader' } }]);
+  });
+
+  it('revoke prints the waiting reason', async () => {
+    const r = await runCli(['plugin', 'revoke', 'feed-reader', ...S()], opts());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'feed-reader: waiting — waiting for the operator to approve: network, env FEED_TOKEN; run `warden plugin grant feed-reader`\n',
+    );
+    expect(daemon.requests).toEqual([{ method: 'plugin.revoke', params: { name: 'feed-reader' } }]);
+  });
+
+  it('--json prints the PluginStatus, wherever it is given', async () => {
+    for (const args of [['--json', 'plugin', 'grant', 'echo'], ['plugin', 'grant', 'echo', '--json'], ['plugin', '--json', 'revoke', 'echo']]) {
+      const r = await runCli([...S(), ...args], opts());
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'echo', state: args.includes('revoke') ? 'waiting' : 'running' });
+    }
+  });
+
+  it('exits 1 with the message and code when the daemon answers an error', async () => {
+    const r = await runCli([...S(), 'plugin', 'grant', 'nope'], opts());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('error: unknown plugin: nope (code -32001)\n');
+  });
+
+  it('exits 69 when the daemon cannot be reached', async () => {
+    const path = join(cwd, 'absent.sock');
+    const r = await runCli(['--socket', path, 'plugin', 'revoke', 'echo'], opts());
+    expect(r.code).toBe(69);
+    expect(r.stderr).toContain(path);
+  });
+
+  it('lists only grant and revoke in its help', async () => {
+    const r = await runCli(['plugin', '--help'], opts());
+    expect(r.code).toBe(0);
+    const commands = [...r.stdout.matchAll(/^ {2}(\w+)\b/gm)].map((m) => m[1]);
+    expect(commands.filter((c) => c !== 'help')).toEqual(['grant', 'revoke']);
+    expect(r.stdout).toContain('Examples:');
+  });
+});
+
 describe('warden call', () => {
   it('sends the params and prints the result as pretty JSON', async () => {
     const r = await runCli([...S(), 'call', 'echo', 'say', '{"text":"hi"}', '--timeout', '2500'], opts());
@@ -222,6 +287,10 @@ describe('usage errors exit 2 without contacting the daemon', () => {
     ['unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
     ['unknown option', ['status', '--bogus'], /unknown option '--bogus'/],
     ['missing argument', ['start'], /missing required argument 'name'/],
+    ['plugin grant without a name', ['plugin', 'grant'], /missing required argument 'name'/],
+    ['plugin revoke with two names', ['plugin', 'revoke', 'a', 'b'], /too many arguments/],
+    ['an unknown plugin subcommand', ['plugin', 'frobnicate'], /unknown command 'frobnicate'/],
+    ['plugin without a subcommand', ['plugin'], /Usage: warden plugin/],
     ['too many arguments', ['start', 'a', 'b'], /too many arguments/],
     ['params that are not JSON', ['call', 'echo', 'say', '{text: hi}'], /^warden call: params are not valid JSON: /],
     ['params that are not structured', ['call', 'echo', 'say', '42'], /params must be a JSON object or array/],
@@ -251,16 +320,15 @@ describe('help and version', () => {
   it('--help lists the working commands only, with examples', async () => {
     const r = await runCli(['--help'], opts());
     expect(r.code).toBe(0);
-    for (const command of ['status', 'start', 'stop', 'restart', 'enable', 'disable', 'call', 'logs', 'reload', 'daemon']) {
+    for (const command of ['status', 'start', 'stop', 'restart', 'enable', 'disable', 'call', 'logs', 'reload', 'daemon', 'plugin']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
-    expect(r.stdout).not.toMatch(/^ {2}plugin\b/m);
     expect(r.stdout).toContain('Examples:');
   });
 
   it('every subcommand has --help with the global options', async () => {
-    for (const command of ['status', 'start', 'call', 'logs', 'reload', 'daemon']) {
-      const r = await runCli([command, '--help'], opts());
+    for (const command of ['status', 'start', 'call', 'logs', 'reload', 'daemon', 'plugin grant', 'plugin revoke']) {
+      const r = await runCli([...command.split(' '), '--help'], opts());
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain('--socket <path>');
       expect(r.stdout, command).toMatch(/Examples?:/);

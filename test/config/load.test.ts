@@ -51,9 +51,12 @@ describe('defaults', () => {
         health: { intervalMs: 5000, timeoutMs: 2000 },
         restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 5, windowMs: 60000 },
         circuit: { failureThreshold: 5, cooldownMs: 30000 },
+        output: { linesPerSec: 200, burst: 1000, bytesPerSec: 1048576 },
       },
       hotReload: { enabled: true, debounceMs: 300 },
       metrics: { listen: null },
+      sandbox: { require: false, user: null, tmpMb: 64 },
+      permissions: { approval: 'required' },
       plugins: {},
     });
   });
@@ -62,7 +65,7 @@ describe('defaults', () => {
     const empty = await load('');
     expect(await load('# nothing here\n')).toEqual(empty);
     expect(await load('{}')).toEqual(empty);
-    expect(await load('socket:\ndefaults:\n  restart:\nplugins:\n')).toEqual(empty);
+    expect(await load('socket:\ndefaults:\n  restart:\n  output:\nsandbox:\npermissions:\nplugins:\n')).toEqual(empty);
   });
 
   test('defaultConfig(baseDir) equals loading an empty file there, with file null', async () => {
@@ -88,7 +91,9 @@ defaults:
   restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 5, windowMs: 60000 }
   circuit: { failureThreshold: 5, cooldownMs: 30000 }
 hotReload: { enabled: true, debounceMs: 300 }
-metrics: { listen: null }
+metrics: { listen: null }        # e.g. "127.0.0.1:9464" serves Prometheus text at /metrics
+sandbox: { require: false }      # true: a plugin that cannot be put behind the wall (section 7) does not start
+permissions: { approval: required }   # required | declared ("declared" grants manifests as written: development only)
 plugins:
   some-plugin: { enabled: true, limits: { memoryMb: 128 }, permissions: { network: false }, config: {} }
 `);
@@ -157,6 +162,38 @@ plugins:
     expect((await load('metrics: { listen: "[::1]:0" }')).metrics.listen).toBe('[::1]:0');
   });
 
+  test('sandbox, permissions and output limits', async () => {
+    const c = await load(
+      [
+        'sandbox: { require: true, user: warden-plugin, tmpMb: 16 }',
+        'permissions: { approval: declared }',
+        'defaults: { output: { linesPerSec: 50 } }',
+        'plugins: { chatty: { output: { burst: 5000, bytesPerSec: 4096 } } }',
+      ].join('\n'),
+    );
+    expect(c.sandbox).toEqual({ require: true, user: 'warden-plugin', tmpMb: 16 });
+    expect(c.permissions).toEqual({ approval: 'declared' });
+    expect(c.defaults.output).toEqual({ linesPerSec: 50, burst: 1000, bytesPerSec: 1048576 });
+    expect(c.plugins['chatty']).toEqual({ output: { burst: 5000, bytesPerSec: 4096 } });
+  });
+
+  test.each(['nobody', 'warden-plugin', '_svc', 'svc$', 'a.b', '1000:1000', '65534:65534', '4294967294:1', null])(
+    'sandbox.user %s',
+    async (user) => {
+      expect((await load(`sandbox: { user: ${JSON.stringify(user)} }`)).sandbox.user).toBe(user);
+    },
+  );
+
+  test('the shipped configs load: the dev one holds the defaults, production requires the wall', () => {
+    const repo = path.resolve(import.meta.dirname, '../..');
+    const dev = loadConfig(path.join(repo, 'config', 'warden.yaml'));
+    const defaults = defaultConfig(path.join(repo, 'config'));
+    expect({ ...dev, file: null, plugins: {} }).toEqual(defaults);
+    const prod = loadConfig(path.join(repo, 'systemd', 'warden.yaml'));
+    expect(prod.sandbox.require).toBe(true);
+    expect(prod.permissions.approval).toBe('required');
+  });
+
   test('plugin overrides are kept, with a free-form config', async () => {
     const c = await load(
       'plugins:\n  feed-reader: { enabled: false, limits: { memoryMb: 128 }, config: { anything: [1, {x: y}] } }\n  other:\n',
@@ -191,6 +228,25 @@ describe('errors: one line naming the key', () => {
     ['metrics: { listen: "localhost:99999" }', 'config: metrics.listen: expected null or "host:port", got "localhost:99999"'],
     ['sampling: 5', 'config: sampling: expected an object, got 5'],
     ['pluginsDir: ""', 'config: pluginsDir: must not be empty'],
+    ['sandbox: { require: yes please }', 'config: sandbox.require: expected true or false, got "yes please"'],
+    ['sandbox: { tmpMb: 0 }', 'config: sandbox.tmpMb: must be a positive integer, got 0'],
+    ['sandbox: { tmpMb: 1.5 }', 'config: sandbox.tmpMb: must be a positive integer, got 1.5'],
+    ['sandbox: { user: "" }', 'config: sandbox.user: expected a user name, "uid:gid" or null, got ""'],
+    ['sandbox: { user: 1000 }', 'config: sandbox.user: expected a user name, "uid:gid" or null, got 1000'],
+    ['sandbox: { user: "1000" }', 'config: sandbox.user: expected a user name, "uid:gid" or null, got "1000"'],
+    ['sandbox: { user: "1000:" }', 'config: sandbox.user: expected a user name, "uid:gid" or null, got "1000:"'],
+    ['sandbox: { user: "a:b" }', 'config: sandbox.user: expected a user name, "uid:gid" or null, got "a:b"'],
+    ['sandbox: { user: "bad name" }', 'config: sandbox.user: expected a user name, "uid:gid" or null, got "bad name"'],
+    ['sandbox: { user: "4294967295:1" }', 'config: sandbox.user: uid and gid must be at most 4294967294, got "4294967295:1"'],
+    ['sandbox: { user: root }', 'config: sandbox.user: must not be root: plugins never run as root'],
+    ['sandbox: { user: "0:1000" }', 'config: sandbox.user: must not be root (uid or gid 0): plugins never run as root, got "0:1000"'],
+    ['sandbox: { user: "1000:0" }', 'config: sandbox.user: must not be root (uid or gid 0): plugins never run as root, got "1000:0"'],
+    ['sandbox: { chroot: true }', 'config: sandbox.chroot: unknown key'],
+    ['permissions: { approval: auto }', 'config: permissions.approval: expected one of required, declared, got "auto"'],
+    ['permissions: { approval: true }', 'config: permissions.approval: expected one of required, declared, got true'],
+    ['defaults: { output: { linesPerSec: 0 } }', 'config: defaults.output.linesPerSec: must be a positive integer, got 0'],
+    ['defaults: { output: { bytesPerSecond: 5 } }', 'config: defaults.output.bytesPerSecond: unknown key'],
+    ['plugins: { foo: { output: { burst: -1 } } }', 'config: plugins.foo.output.burst: must be a positive integer, got -1'],
     [
       'defaults: { restart: { initialDelayMs: 5000, maxDelayMs: 1000 } }',
       'config: defaults.restart.maxDelayMs: must be at least initialDelayMs (5000), got 1000',

@@ -16,6 +16,7 @@ describe('resolvePluginSettings', () => {
     const { settings, warnings } = resolvePluginSettings(c, 'p', null);
     expect(settings).toEqual(c.defaults);
     expect(settings.limits).not.toBe(c.defaults.limits); // a copy: callers may not alter the config
+    expect(settings.output).not.toBe(c.defaults.output);
     expect(warnings).toEqual([]);
   });
 
@@ -54,6 +55,7 @@ describe('resolvePluginSettings', () => {
         restart: { maxRestarts: 0 },
         health: { timeoutMs: 100 },
         circuit: { cooldownMs: 10 },
+        output: { linesPerSec: 20 },
       },
     });
     const { settings, warnings } = resolvePluginSettings(
@@ -69,14 +71,16 @@ describe('resolvePluginSettings', () => {
       health: { intervalMs: 5000, timeoutMs: 100 },
       restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 0, windowMs: 60000 },
       circuit: { failureThreshold: 5, cooldownMs: 10 },
+      output: { linesPerSec: 20, burst: 1000, bytesPerSec: 1048576 },
     });
     // The manifest's 2048 was superseded by the operator's own value, so there is nothing to warn about.
     expect(warnings).toEqual([]);
   });
 
   test("another plugin's override does not apply", () => {
-    const { settings } = resolvePluginSettings(config({ q: { limits: { memoryMb: 1 } } }), 'p', null);
+    const { settings } = resolvePluginSettings(config({ q: { limits: { memoryMb: 1 }, output: { burst: 1 } } }), 'p', null);
     expect(settings.limits.memoryMb).toBe(256);
+    expect(settings.output.burst).toBe(1000);
   });
 });
 

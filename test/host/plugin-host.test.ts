@@ -12,6 +12,8 @@ const logs = createLogSystem({ level: 'debug', dir: null, maxBytes: 1 << 20, kee
 const hosts: PluginHost[] = [];
 
 
+const CAPABILITIES = await detectCapabilities();
+
 function host(dir: string, name: string, overrides: Partial<ConstructorParameters<typeof PluginHost>[0]> = {}): PluginHost {
   const h = new PluginHost({
     name,
@@ -21,7 +23,7 @@ function host(dir: string, name: string, overrides: Partial<ConstructorParameter
       manifest: testManifest({ name }),
       permissions: testManifest().permissions,
       limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
-      capabilities: detectCapabilities(),
+      capabilities: CAPABILITIES,
     }).launch,
     loggerFor: (pid) => logs.pluginLogger(name, { pid, restarts: 0 }),
     requests: { call: async () => null, emit: () => undefined },

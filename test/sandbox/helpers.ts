@@ -12,10 +12,13 @@ import { REPO } from '../helpers/daemon.js';
 import { testManifest } from '../helpers/manifest.js';
 
 export const PROBE = join(REPO, 'test/fixtures/sandbox/probe');
-export const CAPABILITIES = detectCapabilities();
+export const CAPABILITIES = await detectCapabilities();
 export const LIMITS: Limits = { memoryMb: 128, cpuPercent: 100, handles: 64, processes: 4 };
 
 export const NO_CAPABILITIES: Capabilities = {
+  wall: null,
+  wallProblem: 'not in this test',
+  cgroupProblem: 'not in this test',
   setpriv: null,
   prlimit: null,
   netns: null,

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PermissionRequest } from '../../src/policies/approval.js';
 import { StateStore } from '../../src/state/store.js';
 
 let root: string;
@@ -60,7 +61,7 @@ describe('StateStore', () => {
   it('the result of load() is a copy', async () => {
     const s = new StateStore(root);
     const st = await s.load();
-    st.plugins['x'] = { disabled: true, reason: 'r', since: null };
+    st.plugins['x'] = { disabled: true, reason: 'r', since: null, grant: null };
     expect(s.get('x')).toBeUndefined();
     await s.setDisabled('y', 'r');
     s.get('y')!.disabled = false;
@@ -201,5 +202,134 @@ describe('StateStore', () => {
     await rm(blocker);
     await s.setDisabled('q', 'r');
     expect(Object.keys(((await readJson(s.file)) as { plugins: object }).plugins).sort()).toEqual(['p', 'q']);
+  });
+});
+
+describe('StateStore grants', () => {
+  const request = (extra: Partial<PermissionRequest> = {}): PermissionRequest => ({
+    network: true,
+    childProcess: false,
+    env: ['FEED_TOKEN'],
+    fs: { read: ['/srv/data'], write: [] },
+    ...extra,
+  });
+
+  it('round-trips a grant, on its own entry, and reloads it from disk', async () => {
+    const s = new StateStore(root);
+    expect(s.getGrant('feed')).toBeNull();
+    await s.setGrant('feed', request(), '1.2.0');
+    const g = s.getGrant('feed')!;
+    expect(g).toMatchObject({ request: request(), version: '1.2.0' });
+    expect(new Date(g.at).toISOString()).toBe(g.at);
+    // Granted, not disabled.
+    expect(s.get('feed')).toEqual({ disabled: false, reason: null, since: null, grant: g });
+    expect(await readJson(s.file)).toEqual({ version: 1, plugins: { feed: { disabled: false, reason: null, since: null, grant: g } } });
+
+    const fresh = new StateStore(root);
+    await fresh.load();
+    expect(fresh.loadWarnings()).toEqual([]);
+    expect(fresh.getGrant('feed')).toEqual(g);
+    expect(fresh.get('feed')?.disabled).toBe(false);
+  });
+
+  it('a new grant replaces the old one', async () => {
+    const s = new StateStore(root);
+    await s.setGrant('feed', request(), '1.0.0');
+    await s.setGrant('feed', request({ network: false, env: [] }), '2.0.0');
+    expect(s.getGrant('feed')).toMatchObject({ request: request({ network: false, env: [] }), version: '2.0.0' });
+  });
+
+  it('disabling and enabling keep the grant; revoking keeps the disabled flag', async () => {
+    const s = new StateStore(root);
+    await s.setGrant('feed', request(), '1.2.0');
+    await s.setDisabled('feed', 'by operator');
+    expect(s.get('feed')).toMatchObject({ disabled: true, reason: 'by operator', grant: { version: '1.2.0' } });
+    await s.clearDisabled('feed');
+    expect(s.get('feed')).toMatchObject({ disabled: false, reason: null, since: null, grant: { version: '1.2.0' } });
+
+    await s.setDisabled('feed', 'crash loop');
+    await s.clearGrant('feed');
+    expect(s.getGrant('feed')).toBeNull();
+    expect(s.get('feed')).toMatchObject({ disabled: true, reason: 'crash loop', grant: null });
+
+    const fresh = new StateStore(root);
+    await fresh.load();
+    expect(fresh.get('feed')).toMatchObject({ disabled: true, reason: 'crash loop', grant: null });
+  });
+
+  it('an entry that records nothing any more is removed', async () => {
+    const s = new StateStore(root);
+    await s.setGrant('a', request(), '1.0.0');
+    await s.clearGrant('a');
+    await s.setDisabled('b', 'r');
+    await s.setGrant('b', request(), '1.0.0');
+    await s.clearGrant('b');
+    await s.clearDisabled('b');
+    expect(s.get('a')).toBeUndefined();
+    expect(s.get('b')).toBeUndefined();
+    expect(await readJson(s.file)).toEqual({ version: 1, plugins: {} });
+    await s.clearGrant('never-granted'); // no-op
+    await s.clearDisabled('a'); // no-op
+  });
+
+  it('getGrant and get return copies', async () => {
+    const s = new StateStore(root);
+    const asked = request();
+    await s.setGrant('feed', asked, '1.0.0');
+    asked.env.push('LATER');
+    s.getGrant('feed')!.request.fs.read.push('/etc');
+    s.get('feed')!.grant!.request.env.push('MORE');
+    expect(s.getGrant('feed')!.request).toEqual(request());
+  });
+
+  it('reads a file from before grants: entries without "grant" load with grant null', async () => {
+    await writeFile(
+      join(root, 'state.json'),
+      JSON.stringify({ version: 1, plugins: { old: { disabled: true, reason: 'r', since: '2024-01-01T00:00:00.000Z' } } }),
+    );
+    const s = new StateStore(root);
+    await s.load();
+    expect(s.loadWarnings()).toEqual([]);
+    expect(s.get('old')).toEqual({ disabled: true, reason: 'r', since: '2024-01-01T00:00:00.000Z', grant: null });
+    expect(s.getGrant('old')).toBeNull();
+    await s.setGrant('old', request(), '1.0.0');
+    expect(s.get('old')).toMatchObject({ disabled: true, reason: 'r', grant: { version: '1.0.0' } });
+  });
+
+  it('a malformed grant costs only the grant, with a warning', async () => {
+    await writeFile(
+      join(root, 'state.json'),
+      JSON.stringify({
+        version: 1,
+        plugins: {
+          off: { disabled: true, reason: 'r', since: null, grant: { request: { network: 'yes' }, version: '1.0.0', at: 'x' } },
+          bare: { disabled: false, reason: null, since: null, grant: { version: 1 } },
+          fine: { disabled: false, reason: null, since: null, grant: { request: request(), version: '1.0.0', at: '2024-01-01T00:00:00.000Z' } },
+        },
+      }),
+    );
+    const s = new StateStore(root);
+    await s.load();
+    expect(s.loadWarnings()).toHaveLength(2);
+    expect(s.loadWarnings()[0]).toContain('ignored malformed grant for plugin "off"');
+    expect(s.get('off')).toMatchObject({ disabled: true, grant: null });
+    expect(s.get('bare')).toBeUndefined();
+    expect(s.getGrant('fine')?.request).toEqual(request());
+    expect((await readdir(root)).some((f) => f.includes('corrupt'))).toBe(false);
+  });
+
+  it('concurrent grants, revokes and disables all land', async () => {
+    const s = new StateStore(root);
+    await s.load();
+    const names = Array.from({ length: 20 }, (_, i) => `plugin-${i}`);
+    await Promise.all(names.flatMap((n, i) => [s.setGrant(n, request(), `1.0.${i}`), s.setDisabled(n, `reason ${i}`)]));
+    await Promise.all(names.slice(0, 5).map((n) => s.clearGrant(n)));
+    const fresh = new StateStore(root);
+    await fresh.load();
+    for (const [i, n] of names.entries()) {
+      expect(fresh.get(n)).toMatchObject({ disabled: true, reason: `reason ${i}` });
+      expect(fresh.getGrant(n)?.version ?? null).toBe(i < 5 ? null : `1.0.${i}`);
+    }
+    expect(await readdir(root)).toEqual(['state.json']);
   });
 });

@@ -1,0 +1,46 @@
+/** `warden plugin grant|revoke NAME`: the operator's approval of what a plugin asks for (contract §7). */
+import type { Command } from 'commander';
+import { PermissionAction, type PermissionActionName } from '../../control/protocol.js';
+import type { PluginStatus } from '../../supervisor/types.js';
+import { formatPluginLine } from '../format.js';
+import { globals, out, outJson, withClient } from './context.js';
+
+const HELP: Record<PermissionActionName, { description: string; after: string }> = {
+  grant: {
+    description: "approve the permissions a plugin's manifest asks for now; a waiting plugin then starts",
+    after: `
+Approves what the manifest asks for beyond the plugin's own folder (network, childProcess, env names,
+fs paths outside it), as it asks now: a later version that asks for more waits for a new grant.
+The approval is recorded in the daemon's state dir and survives restarts.`,
+  },
+  revoke: {
+    description: 'withdraw the approval: the plugin waits for a new grant',
+    after: `
+Permissions set by the operator in plugins.<name>.permissions in the config stay approved.`,
+  },
+};
+
+/** Registers `grant` and `revoke` under the `plugin` command. */
+export function registerPermissionActions(plugin: Command): void {
+  for (const action of Object.keys(PermissionAction) as PermissionActionName[]) {
+    plugin
+      .command(action)
+      .description(HELP[action].description)
+      .argument('<name>', 'the plugin')
+      .addHelpText(
+        'after',
+        `${HELP[action].after}
+
+Prints the plugin's new state, e.g. "feed-reader: running (pid 4242)"; with --json its PluginStatus.
+
+Example:
+  $ warden plugin ${action} feed-reader`,
+      )
+      .action(async (name: string, _options: unknown, command: Command) => {
+        const { json } = globals(command);
+        const status = await withClient(command, (client) => client.request<PluginStatus>(PermissionAction[action], { name }));
+        if (json) outJson(status);
+        else out(formatPluginLine(status));
+      });
+  }
+}
