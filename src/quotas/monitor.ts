@@ -18,6 +18,7 @@ export interface QuotaMonitorOptions {
 interface Watched {
   pid: number;
   canFork: boolean;
+  wrappers: number;
   limits: Limits;
   state: VerdictState;
   /** Changes on every watch(): results of a pass that began under another generation are stale. */
@@ -51,10 +52,11 @@ export class QuotaMonitor {
   }
 
   /** (Re)starts watching with a fresh verdict state; the plugin is sampled on the next tick. */
-  watch(name: string, pid: number, limits: Limits, options: { canFork?: boolean } = {}): void {
+  watch(name: string, pid: number, limits: Limits, options: { canFork?: boolean; wrappers?: number } = {}): void {
     this.watched.set(name, {
       pid,
       canFork: options.canFork ?? true,
+      wrappers: options.wrappers ?? 0,
       limits,
       state: initialVerdictState(),
       generation: ++this.generation,
@@ -123,7 +125,7 @@ export class QuotaMonitor {
     const generations = new Map<string, number>();
     for (const [name, entry] of this.watched) {
       if (kind === 'full' || entry.hot || entry.fresh) {
-        roots.set(name, { pid: entry.pid, canFork: entry.canFork });
+        roots.set(name, { pid: entry.pid, canFork: entry.canFork, wrappers: entry.wrappers });
         generations.set(name, entry.generation);
       }
     }

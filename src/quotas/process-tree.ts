@@ -71,11 +71,14 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * thread: for a plugin that cannot start processes or workers at all (the node permission model),
  * so a check for anything unexpected costs one read instead of one per thread.
  */
-export async function processTree(rootPid: number, options: { allThreads?: boolean } = {}): Promise<number[]> {
+export async function processTree(rootPid: number, options: { allThreads?: boolean; skipLevels?: number } = {}): Promise<number[]> {
   const allThreads = options.allThreads ?? true;
+  // The top levels of a walled plugin's tree are the wall's own processes (bwrap and its init): walked, not reported.
+  const skipLevels = options.skipLevels ?? 0;
   const found: number[] = [];
   const seen = new Set<number>([rootPid]);
   const queue = [rootPid];
+  const depth = [0];
   // Breadth-first. A process that exits mid-walk is dropped; one forked mid-walk may be
   // missed until the next pass.
   for (let i = 0; i < queue.length; i++) {
@@ -87,12 +90,13 @@ export async function processTree(rootPid: number, options: { allThreads?: boole
       if (pid === rootPid) return [];
       continue;
     }
-    found.push(pid);
+    if (depth[i]! >= skipLevels) found.push(pid);
     for (const child of children) {
       // the Set guards against a cycle made by pid reuse during the walk
       if (!seen.has(child)) {
         seen.add(child);
         queue.push(child);
+        depth.push(depth[i]! + 1);
       }
     }
   }

@@ -7,6 +7,8 @@ export interface SampleRoot {
   pid: number;
   /** False when the node permission model forbids child processes and workers: only main threads are read. */
   canFork: boolean;
+  /** Levels at the top of the tree that are the wall's own processes (bwrap, its init): not counted. */
+  wrappers?: number;
 }
 
 /**
@@ -20,8 +22,8 @@ export async function sampleTrees(roots: ReadonlyMap<string, number | SampleRoot
   const now = performance.now();
   const time = Date.now();
   for (const [name, root] of roots) {
-    const { pid, canFork } = typeof root === 'number' ? { pid: root, canFork: true } : root;
-    const tree = await processTree(pid, { allThreads: canFork });
+    const { pid, canFork, wrappers = 0 } = typeof root === 'number' ? { pid: root, canFork: true } : root;
+    const tree = await processTree(pid, { allThreads: canFork, skipLevels: wrappers });
     const sample: UsageSample = { cpuPercent: 0, memoryBytes: 0, handles: 0, processes: 0, pids: [], time };
     for (const member of tree) {
       const reading = readProcess(member, now);
@@ -32,7 +34,8 @@ export async function sampleTrees(roots: ReadonlyMap<string, number | SampleRoot
       sample.memoryBytes += reading.memoryBytes;
       sample.handles += countHandlesSync(member);
     }
-    samples.set(name, sample.pids.includes(pid) ? sample : null);
+    // The root gone (or, behind the wall, nothing left under it): no sample.
+    samples.set(name, (wrappers > 0 ? tree.length > 0 : sample.pids.includes(pid)) ? sample : null);
   }
   forgetStaleReadings(now);
   return samples;

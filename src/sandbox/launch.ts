@@ -256,7 +256,8 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
     .filter(isAbsolute)
     .map((exe) => runtimePrefix(exe, wall))
     .filter((p): p is string => p !== null);
-  const sdk = options.manifest.main !== undefined ? [SDK_READ_ROOT, join(PACKAGE_ROOT, 'package.json')] : [];
+  // The SDK (and the package.json that lets `warden/sdk` resolve from inside this package), for any node program.
+  const sdk = [SDK_READ_ROOT, join(PACKAGE_ROOT, 'package.json')];
   const accounts = sandboxAccounts(wall.identity);
   const fds: ExtraFd[] = [{ input: Buffer.from(accounts.passwd) }, { input: Buffer.from(accounts.group) }, { status: true }];
   if (wall.seccomp) fds.push({ input: wall.seccomp });
@@ -267,9 +268,10 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
     setpriv: wall.setpriv,
     layout: wall.layout,
     network: permissions.network,
-    readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read])],
+    // Reads inside its own folder are already there; granted paths that do not exist are left out.
+    readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read.filter((p) => !contains(dir, p))])],
     readWrite: permissions.fs.write,
-    optional: new Set([...permissions.fs.read, ...permissions.fs.write].filter((p) => !contains(dir, p))),
+    optional: new Set([...permissions.fs.read, ...permissions.fs.write]),
     tmpBytes: (options.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024,
     env,
     cwd: dir,

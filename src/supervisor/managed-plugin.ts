@@ -24,7 +24,7 @@ import type { FailureKind, LastError, PluginState, PluginStatus, RecentError } f
 
 /** Where a running plugin's process tree is measured against its limits. */
 export interface QuotaWatch {
-  watch(name: string, pid: number, limits: Limits, options?: { canFork?: boolean }): void;
+  watch(name: string, pid: number, limits: Limits, options?: { canFork?: boolean; wrappers?: number }): void;
   unwatch(name: string): void;
 }
 
@@ -142,7 +142,7 @@ export class ManagedPlugin {
     this.budget.updateSettings(definition.settings.restart);
     this.calls.updateSettings(definition.settings.circuit);
     if (this.state === 'running' && this.host?.treePid) {
-      this.env.quotas.watch(this.name, this.host.treePid!, definition.settings.limits, { canFork: this.canFork() });
+      this.env.quotas.watch(this.name, this.host.treePid!, definition.settings.limits, this.treeShape());
     }
   }
 
@@ -401,7 +401,7 @@ export class ManagedPlugin {
     const listener = this.env.onStateChange;
     if (listener) queueMicrotask(() => listener(this.name, from, to));
     if (to === 'running' && this.host?.treePid) {
-      this.env.quotas.watch(this.name, this.host.treePid, this.definition.settings.limits, { canFork: this.canFork() });
+      this.env.quotas.watch(this.name, this.host.treePid, this.definition.settings.limits, this.treeShape());
     } else if (from === 'running') {
       this.env.quotas.unwatch(this.name);
       this.usage = null;
@@ -585,11 +585,13 @@ export class ManagedPlugin {
     }, delay);
   }
 
-  /** Whether this plugin's tree may hold more than one process (else the sampler reads less): always behind the wall, whose bwrap runs beside it. */
-  private canFork(): boolean {
-    if (this.env.capabilities.wall) return true;
+  /**
+   * How the sampler walks this plugin's tree: main threads only when nothing in it may fork (the wall's
+   * bwrap processes are single-threaded), and the wall's two levels (bwrap, its init) left uncounted.
+   */
+  private treeShape(): { canFork: boolean; wrappers: number } {
     const enforcement = describeEnforcement(this.env.capabilities, this.manifest, this.definition.permissions ?? undefined);
-    return enforcement.childProcess !== 'node-permission';
+    return { canFork: enforcement.childProcess !== 'node-permission', wrappers: this.env.capabilities.wall ? 2 : 0 };
   }
 
   private abortStart(): void {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/control/client.js';
 import { CLI, FAST_DEFAULTS, REPO, Sandbox, spawnDaemon, TestDaemon, bootDaemon, type PluginSpec } from '../helpers/daemon.js';
-import { isAlive, waitFor } from '../helpers/wait.js';
+import { descendantsOf, isAlive, waitFor } from '../helpers/wait.js';
 import { join } from 'node:path';
 
 const run = promisify(execFile);
@@ -43,11 +43,12 @@ afterEach(async () => {
 
 describe('the daemon', () => {
   it('stops every plugin and its children on SIGTERM, then exits 0', async () => {
-    await boot({}, { alpha: { manifest: { permissions: { childProcess: true } } }, beta: {}, python: { from: join(REPO, 'plugins/hello-python') } });
+    await boot({ permissions: { approval: 'declared' } }, { alpha: { manifest: { permissions: { childProcess: true } } }, beta: {}, python: { from: join(REPO, 'plugins/hello-python') } });
     const alpha = await daemon.waitForState('alpha', 'running');
     const beta = await daemon.waitForState('beta', 'running');
     const python = await daemon.waitForState('hello-python', 'running');
-    const child = await daemon.call<number>('alpha', 'spawnSleeper');
+    await daemon.call<number>('alpha', 'spawnSleeper'); // its pid inside alpha's pid namespace
+    const child = await waitFor('the sleeper, as the host sees it', () => descendantsOf(alpha.pid!)[0]);
     expect(isAlive(child)).toBe(true);
     expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     for (const pid of [alpha.pid!, beta.pid!, python.pid!, child]) expect(isAlive(pid)).toBe(false);

@@ -50,7 +50,7 @@ describe('what an operator can see', () => {
       process.env.WARDEN_TEST_DECLARED = 'visible';
       try {
         return await bootDaemon(
-          { plugins: { guarded: { permissions: { network: true, fs: { read: ['./data'] } } } } },
+          { plugins: { guarded: { permissions: { network: true, fs: { read: ['./data'] }, env: ['WARDEN_TEST_DECLARED'] } } } },
           { guarded: { from: HOG, manifest: { main: 'index.js', permissions: { env: ['WARDEN_TEST_DECLARED'] } } } },
         );
       } finally {
@@ -69,12 +69,15 @@ describe('what an operator can see', () => {
       env: ['WARDEN_TEST_DECLARED'],
     });
     expect(status.enforcement).toMatchObject({
-      memoryMb: 'sampling+v8-heap',
+      memoryMb: 'cgroup+sampling+v8-heap',
       handles: 'rlimit+sampling',
-      fs: 'node-permission',
+      fs: 'mount-namespace+node-permission',
       network: 'allowed',
       childProcess: 'node-permission',
-      env: 'env-allowlist',
+      env: 'clearenv',
+      signals: 'pid-namespace',
+      identity: 'setpriv:nobody',
+      syscalls: 'seccomp',
     });
   });
 });

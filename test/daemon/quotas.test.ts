@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootDaemon, FAST_DEFAULTS, REPO, type PluginSpec, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
-import { isAlive, waitFor } from '../helpers/wait.js';
+import { descendantsOf, isAlive, waitFor } from '../helpers/wait.js';
 
 const HOG = join(REPO, 'test/fixtures/hog');
 let sandbox: Sandbox;
@@ -12,7 +12,7 @@ let daemon: TestDaemon;
 const QUOTA_DEFAULTS = { ...FAST_DEFAULTS, restart: { initialDelayMs: 30_000, maxDelayMs: 30_000, maxRestarts: 5, windowMs: 60_000 } };
 
 async function boot(plugins: Record<string, PluginSpec>, config: Record<string, unknown> = {}) {
-  ({ sandbox, daemon } = await bootDaemon({ sampling: { intervalMs: 500 }, defaults: QUOTA_DEFAULTS, ...config }, plugins));
+  ({ sandbox, daemon } = await bootDaemon({ sampling: { intervalMs: 500 }, defaults: QUOTA_DEFAULTS, permissions: { approval: 'declared' }, ...config }, plugins));
 }
 
 function hog(manifest: Record<string, unknown> = {}): PluginSpec {
@@ -65,7 +65,8 @@ describe('quotas', () => {
       const status = await daemon.status('fast');
       return status.lastError?.kind === 'quota' ? status : undefined;
     });
-    expect(stopped.lastError!.message).toMatch(/^memory \d+ MB over limit 100 MB$/);
+    // At 1 GB/s the kernel (cgroup memory limit, 125 MB) usually gets there before the sampler.
+    expect(stopped.lastError!.message).toMatch(/^(memory \d+ MB over limit 100 MB|memory: killed by the kernel at 125 MB)/);
     expect(await daemon.call('bystander', 'echo', 'alive')).toBe('alive');
   });
 
@@ -83,7 +84,8 @@ describe('quotas', () => {
       return status.lastError ? status : undefined;
     }, { timeoutMs: 20_000 });
     expect(stopped.lastError).toMatchObject({ kind: 'quota' });
-    expect(stopped.lastError!.message).toMatch(/^memory: the V8 heap limit was reached/);
+    // V8's heap limit or the cgroup's (80 MB, which node's own baseline of ~45 MB may reach first): either names memory.
+    expect(stopped.lastError!.message).toMatch(/^memory: (the V8 heap limit was reached|killed by the kernel at 80 MB)/);
   });
 
   it('stops a handle leak at its handles limit', async () => {
@@ -103,7 +105,7 @@ describe('quotas', () => {
     await daemon.call('forky', 'fork', { count: 40 });
     const children = new Set<number>();
     const watcher = setInterval(() => {
-      for (const child of descendants(pid!)) children.add(child);
+      for (const child of descendantsOf(pid!)) children.add(child);
     }, 20);
     let stopped;
     try {
@@ -144,29 +146,3 @@ describe('quotas', () => {
 });
 
 /** Direct and indirect children of a process, from /proc. */
-function descendants(root: number): number[] {
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const task of tasks) {
-      let children = '';
-      try {
-        children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const child of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
-        found.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return found;
-}

@@ -120,10 +120,18 @@ export class TestDaemon {
   }
 
   async waitForState(name: string, state: string, timeoutMs = 10_000): Promise<PluginStatus> {
-    return waitFor(`${name} to be ${state}`, async () => {
-      const status = await this.status(name);
-      return status.state === state ? status : undefined;
-    }, { timeoutMs });
+    let last: PluginStatus | null = null;
+    try {
+      return await waitFor(`${name} to be ${state}`, async () => {
+        const status = (last = await this.status(name));
+        return status.state === state ? status : undefined;
+      }, { timeoutMs });
+    } catch (error) {
+      // Say where it got stuck: the last state, reason and error are what a reader needs.
+      const seen = last as PluginStatus | null;
+      const where = seen ? ` (last seen ${seen.state}: ${seen.reason ?? 'no reason'}; lastError: ${seen.lastError?.message ?? 'none'})` : '';
+      throw new Error(`${(error as Error).message}${where}`);
+    }
   }
 
   async call<T = unknown>(name: string, method: string, params?: unknown, timeoutMs?: number): Promise<T> {

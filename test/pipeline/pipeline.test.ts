@@ -54,7 +54,7 @@ describe('example pipeline', () => {
     await boot();
     const connector = await daemon.status('file-connector');
     // Runs sandboxed: it reads, renames within and creates folders in ./inbox under Node's permission model.
-    expect(connector.enforcement.fs).toBe('node-permission');
+    expect(connector.enforcement.fs).toBe('mount-namespace+node-permission');
     writeFileSync(inbox('one.txt'), 'Apple banana, apple! The cherry and the APPLE.\nBanana split.');
     await waitForTop(5, [
       { word: 'apple', count: 3 },

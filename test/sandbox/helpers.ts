@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PluginCgroup } from '../../src/cgroups/index.js';
 import type { Limits, PermissionsOverride } from '../../src/config/types.js';
 import { PluginHost } from '../../src/host/plugin-host.js';
 import { createLogSystem } from '../../src/logging/index.js';
@@ -13,6 +14,24 @@ import { testManifest } from '../helpers/manifest.js';
 
 export const PROBE = join(REPO, 'test/fixtures/sandbox/probe');
 export const CAPABILITIES = await detectCapabilities();
+
+/** A PATH with the usual tools but no bwrap: what a host without bubblewrap looks like. */
+export function pathWithoutBwrap(): string {
+  const bin = mkdtempSync(join(tmpdir(), 'warden-nobwrap-'));
+  chmodSync(bin, 0o755);
+  const tools = ['sh', 'setpriv', 'prlimit', 'unshare', 'true', 'sleep', 'env', 'cat'];
+  for (const tool of tools) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  symlinkSync(process.execPath, join(bin, 'node'));
+  symlinkSync('/usr/bin/python3', join(bin, 'python3'));
+  return bin;
+}
+
+/** This host without the wall and without cgroups: the node permission model and the old wrappers alone. */
+export const LEGACY: Capabilities = {
+  ...(await detectCapabilities({ path: pathWithoutBwrap() })),
+  cgroup: null,
+  cgroupProblem: 'not in this test',
+};
 export const LIMITS: Limits = { memoryMb: 128, cpuPercent: 100, handles: 64, processes: 4 };
 
 export const NO_CAPABILITIES: Capabilities = {
@@ -32,11 +51,29 @@ const logs = createLogSystem({ level: 'warn', dir: null, maxBytes: 1 << 20, keep
 export class Tracker {
   private readonly hosts: PluginHost[] = [];
   private readonly dirs: string[] = [];
+  private readonly cgroups: PluginCgroup[] = [];
+  private instances = 0;
 
+  /** A temp folder the plugin's identity (nobody, when tests run as root) can enter and read. */
   tempDir(prefix = 'warden-sandbox-'): string {
     const dir = mkdtempSync(join(tmpdir(), prefix));
+    chmodSync(dir, 0o755);
     this.dirs.push(dir);
     return dir;
+  }
+
+  /** A temp folder the plugin's identity may write, as an operator granting fs.write would prepare it. */
+  writableDir(prefix = 'warden-out-'): string {
+    const dir = this.tempDir(prefix);
+    chmodSync(dir, 0o777);
+    return dir;
+  }
+
+  /** A path under a fresh temp folder that does not exist yet. */
+  missingDir(name: string): string {
+    const parent = this.tempDir();
+    mkdirSync(parent, { recursive: true });
+    return join(parent, name);
   }
 
   /** Plans a launch for the probe plugin in `dir` and completes its handshake. */
@@ -47,18 +84,26 @@ export class Tracker {
     limits?: Partial<Limits>;
     capabilities?: Capabilities;
     manifest?: Partial<Manifest>;
-  } = {}): Promise<{ host: PluginHost; plan: LaunchPlan; call: (method: string, params?: unknown) => Promise<any> }> {
+    protectedPaths?: string[];
+  } = {}): Promise<{ host: PluginHost; plan: LaunchPlan; cgroup: PluginCgroup | null; call: (method: string, params?: unknown) => Promise<any> }> {
     const dir = options.dir ?? PROBE;
     const manifest = testManifest({ name: 'probe', ...options.manifest });
     const declared: Permissions = { ...manifest.permissions, ...options.declared };
+    const capabilities = options.capabilities ?? CAPABILITIES;
+    const limits = { ...LIMITS, ...options.limits };
+    const cgroup = capabilities.cgroup?.create('probe', String(++this.instances), limits) ?? null;
+    if (cgroup) this.cgroups.push(cgroup);
     const plan = planLaunch({
       dir,
       manifest,
       permissions: effectivePermissions(declared, options.override, dir),
-      limits: { ...LIMITS, ...options.limits },
-      capabilities: options.capabilities ?? CAPABILITIES,
+      limits,
+      capabilities,
+      cgroup,
+      protectedPaths: options.protectedPaths ?? [],
     });
     const host = new PluginHost({
+      killTree: cgroup ? () => cgroup.kill() : undefined,
       name: 'probe',
       version: '1.0.0',
       launch: plan.launch,
@@ -69,11 +114,13 @@ export class Tracker {
     });
     this.hosts.push(host);
     await host.start({ config: {}, state: null });
-    return { host, plan, call: (method, params = {}) => host.request(method, params, 10_000) };
+    return { host, plan, cgroup, call: (method, params = {}) => host.request(method, params, 10_000) };
   }
 
-  cleanup(): void {
+  /** Kills every plugin (and whatever its cgroup holds), removes cgroups and temp folders. */
+  async cleanup(): Promise<void> {
     for (const host of this.hosts.splice(0)) host.kill();
+    await Promise.all(this.cgroups.splice(0).map((cg) => cg.kill().then(() => cg.remove()).catch(() => undefined)));
     for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }

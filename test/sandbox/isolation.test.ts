@@ -8,7 +8,7 @@ import { CAPABILITIES, PROBE, Tracker, cmdline } from './helpers.js';
 const tracker = new Tracker();
 const servers: Server[] = [];
 afterEach(async () => {
-  tracker.cleanup();
+  await tracker.cleanup();
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
@@ -32,7 +32,7 @@ describe('environment', () => {
       expect(env.HOME).toBe(PROBE);
       expect(env.WARDEN_PLUGIN_NAME).toBe('probe');
       expect(Object.keys(env).filter((k) => k.startsWith('NODE_'))).toEqual([]);
-      expect(plan.enforcement.env).toBe('env-allowlist');
+      expect(plan.enforcement.env).toBe(CAPABILITIES.wall ? 'clearenv' : 'env-allowlist');
     } finally {
       delete process.env.FAKE_SECRET;
       delete process.env.FAKE_DECLARED;
@@ -52,7 +52,7 @@ describe('environment', () => {
 
 describe('network', () => {
   const reason = 'no network namespace on this host (status says network: unenforced)';
-  it.skipIf(!CAPABILITIES.netns)(`network:false cannot reach a loopback server (skipped when: ${reason})`, async () => {
+  it.skipIf(!CAPABILITIES.wall && !CAPABILITIES.netns)(`network:false cannot reach a loopback server (skipped when: ${reason})`, async () => {
     const port = await loopbackServer();
     const { call, plan } = await tracker.start({ declared: { network: false } });
     expect(plan.enforcement.network).toBe('namespace');
@@ -66,14 +66,14 @@ describe('network', () => {
     expect(await call('connect', { host: '127.0.0.1', port })).toEqual({ ok: true });
   });
 
-  it.skipIf(!CAPABILITIES.netns)('the operator can cut a declared network off, also for command plugins', async () => {
+  it.skipIf(!CAPABILITIES.wall && !CAPABILITIES.netns)('the operator can cut a declared network off, also for command plugins', async () => {
     const port = await loopbackServer();
     const { call, host, plan } = await tracker.start({
       declared: { network: true },
       override: { network: false },
       manifest: { main: undefined, command: [process.execPath, 'index.js'] },
     });
-    expect(plan.enforcement).toMatchObject({ network: 'namespace', fs: 'unenforced', childProcess: 'unenforced' });
+    expect(plan.enforcement).toMatchObject({ network: 'namespace', fs: CAPABILITIES.wall ? 'mount-namespace' : 'unenforced', childProcess: 'unenforced' });
     expect(await call('connect', { host: '127.0.0.1', port })).toMatchObject({ ok: false });
     expect(cmdline(host.pid!)).toEqual([process.execPath, 'index.js']);
   });

@@ -10,6 +10,9 @@ import { testManifest } from '../helpers/manifest.js';
 import { LIMITS, NO_CAPABILITIES, PROBE } from './helpers.js';
 
 const ALL: Capabilities = {
+  wall: null,
+  wallProblem: 'bwrap not found on PATH',
+  cgroupProblem: 'no cgroups in this test',
   setpriv: '/usr/bin/setpriv',
   prlimit: '/usr/bin/prlimit',
   netns: { command: ['/usr/bin/unshare', '--net'] },
@@ -98,7 +101,7 @@ describe('planLaunch', () => {
     expect(argv).not.toContain('--disable-warning=ExperimentalWarning');
   });
 
-  it('maps what a main plugin gets with every mechanism', () => {
+  it('maps what a main plugin gets with every mechanism but the wall', () => {
     expect(plan(main, ALL).enforcement).toEqual({
       memoryMb: 'sampling+v8-heap',
       cpuPercent: 'sampling',
@@ -108,6 +111,10 @@ describe('planLaunch', () => {
       network: 'namespace',
       childProcess: 'node-permission',
       env: 'env-allowlist',
+      signals: 'unenforced',
+      processTree: 'unenforced',
+      identity: 'unenforced',
+      syscalls: 'unenforced',
     });
   });
 
@@ -130,6 +137,10 @@ describe('planLaunch', () => {
       network: 'unenforced',
       childProcess: 'unenforced',
       env: 'env-allowlist',
+      signals: 'unenforced',
+      processTree: 'unenforced',
+      identity: 'unenforced',
+      syscalls: 'unenforced',
     });
     expect(plan(main, NO_CAPABILITIES, { ...NONE, network: true, childProcess: true }).enforcement).toMatchObject({
       network: 'allowed',
@@ -146,12 +157,86 @@ describe('planLaunch', () => {
         expect(describeEnforcement(caps, manifest, permissions)).toEqual(expected);
       }
     }
-    expect(Object.values(describeEnforcement(ALL, null))).toEqual(Array(8).fill('unenforced'));
+    expect(Object.values(describeEnforcement(ALL, null))).toEqual(Array(12).fill('unenforced'));
   });
 
   it('describes missing capabilities with "unenforced" so the daemon can warn', () => {
-    const lines = describeCapabilities(NO_CAPABILITIES);
-    expect(lines.find((l) => l.startsWith('network:'))).toBe('network: no namespaces here; network:false is unenforced');
-    expect(describeCapabilities(ALL).find((l) => l.startsWith('network:'))).toBe('network: unshare --net (namespace per plugin)');
+    const lines = describeCapabilities(NO_CAPABILITIES).map((l) => `${l.level} ${l.text}`);
+    expect(lines).toContain('warn network: no namespaces here; network:false is unenforced');
+    expect(lines.find((l) => l.includes('wall: none'))).toMatch(/^warn wall: none \(not in this test\).*unenforced/);
+    const all = describeCapabilities(ALL).map((l) => `${l.level} ${l.text}`);
+    expect(all).toContain('info network: unshare --net (namespace per plugin)');
+  });
+});
+
+describe('planLaunch behind the wall', () => {
+  const layout = { symlinks: { bin: 'usr/bin', lib: 'usr/lib' }, folders: ['/usr'], etc: ['/etc/ld.so.cache'], etcNetwork: ['/etc/resolv.conf'] };
+  const wall = (mode: 'drop' | 'userns') => ({
+    bwrap: '/usr/bin/bwrap',
+    version: '0.8.0',
+    mode,
+    identity: { uid: 65534, gid: 65534, name: 'nobody' },
+    setpriv: '/usr/bin/setpriv',
+    layout,
+    seccomp: Buffer.alloc(16),
+  });
+  const WALL: Capabilities = { ...ALL, wall: wall('drop'), netns: null };
+
+  it('builds the sandbox from explicit binds and never binds the host root', () => {
+    const { argv, launch, enforcement } = plan(main, WALL);
+    expect(argv[0]).toBe('/usr/bin/prlimit');
+    const bwrap = argv.indexOf('/usr/bin/bwrap');
+    expect(bwrap).toBeGreaterThan(0);
+    const pairs = argv.map((a, i) => `${a} ${argv[i + 1]} ${argv[i + 2]}`);
+    expect(pairs).toContain('--ro-bind /usr /usr');
+    expect(pairs).toContain(`--ro-bind ${PROBE} ${PROBE}`);
+    expect(pairs).toContain(`--ro-bind ${SDK_READ_ROOT} ${SDK_READ_ROOT}`);
+    expect(argv.some((a, i) => a.startsWith('--') && a.includes('bind') && argv[i + 1] === '/')).toBe(false);
+    for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--die-with-parent', '--new-session', '--clearenv', '--proc', '--dev']) {
+      expect(argv).toContain(flag);
+    }
+    // Root: the identity is dropped inside, after the mounts, with nothing left to regain.
+    const dashdash = argv.indexOf('--', bwrap);
+    expect(argv.slice(dashdash + 1, dashdash + 8)).toEqual(['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--bounding-set=-all', '--inh-caps=-all', '--']);
+    expect(argv.at(-1)).toBe(join(PROBE, 'index.js'));
+    // passwd, group, status, seccomp on fds 3..6.
+    expect(launch.fds?.map((fd) => ('status' in fd ? 'status' : 'input'))).toEqual(['input', 'input', 'status', 'input']);
+    expect(launch.env).toEqual({ PATH: expect.any(String) });
+    expect(launch.walled).toBe(true);
+    expect(enforcement).toMatchObject({
+      fs: 'mount-namespace+node-permission',
+      network: 'namespace',
+      env: 'clearenv',
+      signals: 'pid-namespace',
+      processTree: 'pid-namespace',
+      identity: 'setpriv:nobody',
+      syscalls: 'seccomp',
+    });
+  });
+
+  it('uses an unprivileged user namespace when the daemon is not root', () => {
+    const { argv, enforcement } = plan(command, { ...WALL, wall: wall('userns') });
+    expect(argv).toEqual(expect.arrayContaining(['--unshare-user', '--disable-userns', '--cap-drop', 'ALL']));
+    expect(argv).not.toContain('/usr/bin/setpriv');
+    expect(argv.slice(-2)).toEqual(['python3', 'main.py']);
+    expect(enforcement.identity).toBe('user-namespace');
+  });
+
+  it('shares the network and its resolver files only when network is granted', () => {
+    const { argv, enforcement } = plan(main, WALL, { ...NONE, network: true });
+    expect(argv).not.toContain('--unshare-net');
+    expect(argv).toContain('/etc/resolv.conf');
+    expect(enforcement.network).toBe('allowed');
+    expect(plan(main, WALL).argv).not.toContain('/etc/resolv.conf');
+  });
+
+  it('refuses a grant of /, of kernel interfaces, or of a folder holding the daemon\'s own paths', () => {
+    const refuse = (read: string[], protectedPaths: string[] = []) => () =>
+      planLaunch({ dir: PROBE, manifest: main, permissions: { ...NONE, fs: { read, write: [] } }, limits: LIMITS, capabilities: WALL, protectedPaths });
+    expect(refuse(['/'])).toThrow(/fs.read \/ is never bound/);
+    expect(refuse(['/proc/1'])).toThrow(/never bound: it would expose \/proc/);
+    expect(refuse(['/run'])).toThrow(/never bound/);
+    expect(refuse(['/srv'], ['/srv/warden/warden.sock'])).toThrow(/holds the daemon's \/srv\/warden\/warden.sock/);
+    expect(refuse(['/srv/data'], ['/srv/warden/warden.sock'])).not.toThrow();
   });
 });

@@ -11,9 +11,9 @@ import { PROBE, Tracker } from './helpers.js';
 
 const tracker = new Tracker();
 const hosts: PluginHost[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const h of hosts.splice(0)) h.kill();
-  tracker.cleanup();
+  await tracker.cleanup();
 });
 
 const logs = createLogSystem({ level: 'warn', dir: null, maxBytes: 1 << 20, keep: 1 });
