@@ -12,6 +12,8 @@ const GLOBAL_RING_SIZE = 5000;
 const PLUGIN_RING_BYTES = 4 * 1024 * 1024;
 const GLOBAL_RING_BYTES = 16 * 1024 * 1024;
 const DEFAULT_TAIL_LINES = 100;
+/** What may wait in stdout's queue behind a slow reader (journald, `| less`) before lines are dropped instead. */
+const STDOUT_MAX_QUEUED_BYTES = 1024 * 1024;
 
 interface Follower {
   name: string | undefined;
@@ -22,13 +24,16 @@ interface Follower {
 export function createLogSystem(options: LogSystemOptions): LogSystem {
   const ringSize = options.ringSize ?? DEFAULT_RING_SIZE;
   const file = options.dir === null ? null : new RotatingFile({ dir: options.dir, maxBytes: options.maxBytes, keep: options.keep });
+  const out = options.stdoutStream ?? process.stdout;
+  const stdout = boundedWriter(out, STDOUT_MAX_QUEUED_BYTES);
   let mirror = options.stdout === true;
   // A closed stdout (EPIPE when journald goes away) would otherwise be an uncaught 'error' event.
   const onStdoutError = (error: Error): void => {
     mirror = false;
+    stdout.close();
     process.stderr.write(`warden: stopped mirroring logs to stdout: ${error.message}\n`);
   };
-  if (mirror) process.stdout.once('error', onStdoutError);
+  if (mirror) out.once('error', onStdoutError);
   const global = new Ring<LogEntry>(Math.max(GLOBAL_RING_SIZE, ringSize), GLOBAL_RING_BYTES);
   const rings = new Map<string, Ring<LogEntry>>();
   const followers = new Set<Follower>();
@@ -53,7 +58,7 @@ export function createLogSystem(options: LogSystemOptions): LogSystem {
   const destination = {
     write(line: string): void {
       file?.write(line);
-      if (mirror) process.stdout.write(line);
+      if (mirror) stdout.write(line);
       const parsed = parseEntry(line);
       if (parsed === null) return;
       const { entry, size } = parsed;
@@ -117,8 +122,53 @@ export function createLogSystem(options: LogSystemOptions): LogSystem {
     },
 
     async close() {
-      process.stdout.off('error', onStdoutError);
+      if (mirror) stdout.flushSummary();
+      stdout.close();
+      out.off('error', onStdoutError);
       file?.close();
+    },
+  };
+}
+
+interface BoundedWriter {
+  write(line: string): void;
+  /** Writes the pending summary now, if lines were dropped. */
+  flushSummary(): void;
+  /** Stops waiting for 'drain'. */
+  close(): void;
+}
+
+/**
+ * Writes lines to a stream whose reader may be slower than the logs. Node queues a write it cannot
+ * pass on yet in memory, without limit (a plugin flooding its logs once grew the daemon to ~1 GB):
+ * so while more than `maxQueued` bytes wait (`writableLength`), lines are dropped and counted instead.
+ * When the stream drains, or a later line fits, one warn line in the log format says how many were
+ * lost — never one per line. A stream that does not report `writableLength` is written to unbounded.
+ */
+function boundedWriter(out: NodeJS.WritableStream, maxQueued: number): BoundedWriter {
+  let dropped = 0;
+  const queued = (): number => (out as { writableLength?: number }).writableLength ?? 0;
+  /** The one line about what was lost, then back to normal; also the 'drain' listener. */
+  const flushSummary = (): void => {
+    out.removeListener('drain', flushSummary);
+    if (dropped === 0) return;
+    const lines = dropped;
+    dropped = 0;
+    const msg = `log output to stdout dropped ${lines} line${lines === 1 ? '' : 's'} (the reader is slower than the logs)`;
+    out.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), droppedLines: lines, msg })}\n`);
+  };
+  return {
+    write(line) {
+      if (queued() > maxQueued) {
+        if (dropped++ === 0) out.once('drain', flushSummary);
+        return;
+      }
+      flushSummary();
+      out.write(line);
+    },
+    flushSummary,
+    close() {
+      out.removeListener('drain', flushSummary);
     },
   };
 }

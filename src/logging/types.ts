@@ -27,6 +27,11 @@ export interface LogSystemOptions {
   keep: number;
   /** Also write every JSON line to process.stdout (foreground / journald). Default false. */
   stdout?: boolean;
+  /**
+   * Where `stdout: true` writes (default process.stdout; tests pass their own). While more than 1 MiB
+   * waits in its queue (`writableLength`) lines are dropped and counted, then summed up in one warn line.
+   */
+  stdoutStream?: NodeJS.WritableStream;
   /** Entries kept per plugin for tail (default 1000); the global ring keeps 5000. */
   ringSize?: number;
 }

@@ -2,14 +2,25 @@
  * Finding plugins: every folder directly under pluginsDir that holds a plugin.json (CONTRACT §3).
  * A bad plugin becomes an `ok: false` entry with its reason; it never stops the others.
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { PLUGIN_NAME_RE } from '../config/schema.js';
+import { MAX_LINE_BYTES } from '../rpc/line-reader.js';
 import { PLUGIN_KINDS, validateManifest } from './schema.js';
 import type { DiscoveredPlugin, PluginKind } from './types.js';
 
 export const MANIFEST_FILE = 'plugin.json';
+
+/**
+ * The largest plugin.json read (1 MiB, the same bound as any line a warden peer accepts). A real
+ * manifest is a few kB; a bigger one is refused unread, so a hostile plugin cannot make every
+ * discovery and reload hold (and parse) a file of its choosing.
+ */
+export const MAX_MANIFEST_BYTES = MAX_LINE_BYTES;
+/** Read in pieces this size, so a file growing meanwhile is stopped at the limit, not read whole. */
+const READ_CHUNK_BYTES = 64 * 1024;
 
 /** Code-unit order, so the result never depends on the locale. */
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -82,7 +93,9 @@ export async function loadPlugin(dir: string): Promise<DiscoveredPlugin> {
 
   let text: string;
   try {
-    text = await readFile(path.join(abs, MANIFEST_FILE), 'utf8');
+    const read = await readManifest(path.join(abs, MANIFEST_FILE));
+    if ('problem' in read) return invalid(read.problem);
+    text = read.text;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return invalid(code === 'ENOENT' ? `${MANIFEST_FILE}: not found in ${abs}` : `${MANIFEST_FILE}: ${firstLine(err)}`);
@@ -102,6 +115,37 @@ export async function loadPlugin(dir: string): Promise<DiscoveredPlugin> {
     if (problem) return invalid(problem, raw);
   }
   return { ok: true, dir: abs, manifest };
+}
+
+/**
+ * plugin.json's text, or why it was not read: over MAX_MANIFEST_BYTES (checked before reading, and
+ * again while reading in case it grows), or not a regular file (O_NONBLOCK: a FIFO cannot hang us).
+ */
+export async function readManifest(file: string): Promise<{ text: string } | { problem: string }> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return { problem: `${MANIFEST_FILE} is not a regular file` };
+    if (stats.size > MAX_MANIFEST_BYTES) return { problem: tooLarge(stats.size) };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const want = Math.min(READ_CHUNK_BYTES, MAX_MANIFEST_BYTES + 1 - total);
+      const { bytesRead, buffer } = await handle.read(Buffer.alloc(want), 0, want, null);
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_MANIFEST_BYTES) return { problem: tooLarge(Math.max(total, (await handle.stat()).size)) };
+    }
+    return { text: Buffer.concat(chunks, total).toString('utf8') };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The reason given for an oversized plugin.json. */
+function tooLarge(size: number): string {
+  return `${MANIFEST_FILE} is ${size} bytes; the limit is ${MAX_MANIFEST_BYTES} (${MAX_MANIFEST_BYTES / (1024 * 1024)} MiB)`;
 }
 
 /** `main` must be a file inside the folder, also after following symlinks. */

@@ -7,12 +7,17 @@
  * A pluginsDir that does not exist (at start, or deleted later) is polled for every `rootPollMs`;
  * once it appears, every plugin folder in it is reported `added`. Deleting it reports each known
  * plugin `removed`. This mirrors discovery, where a missing pluginsDir is simply an empty list.
+ *
+ * A plugin is hostile: no symlink is followed (a plugin folder or a file in it linking to `/` must not
+ * send the watcher through the whole filesystem), folders deeper than MAX_FOLDER_DEPTH below a plugin
+ * folder are not watched (nor fingerprinted), and a plugin folder that is itself a symlink is watched
+ * by its plugin.json and `main` file only.
  */
 import { watch, type FSWatcher } from 'chokidar';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyedDebouncer } from './debounce.js';
-import { fingerprintPlugin } from './fingerprint.js';
+import { fingerprintPlugin, linkedFolderFiles, MAX_FOLDER_DEPTH } from './fingerprint.js';
 import { isIgnored, NO_RULES, type IgnoreRules } from './ignore.js';
 
 export type PluginFolderChange =
@@ -46,7 +51,11 @@ async function isFile(p: string): Promise<boolean> {
 
 export class PluginsWatcher {
   private readonly root: string;
+  /** What chokidar watches: the real path of `root` (it does not follow a pluginsDir that is a symlink). */
+  private watchedRoot: string;
   private fsw: FSWatcher | null = null;
+  /** Symlinked plugin folders → the files of theirs that are watched one by one. */
+  private readonly linkedFiles = new Map<string, string[]>();
   /** plugin folders we know of → last fingerprint (undefined: could not be computed) */
   private readonly known = new Map<string, string | undefined>();
   private readonly debouncer: KeyedDebouncer;
@@ -58,6 +67,7 @@ export class PluginsWatcher {
 
   constructor(private readonly options: PluginsWatcherOptions) {
     this.root = path.resolve(options.pluginsDir);
+    this.watchedRoot = this.root;
     // Decisions wait for the initial fingerprints, so an early event cannot pass for an `added`.
     this.debouncer = new KeyedDebouncer(options.debounceMs, (dir) =>
       this.scanDone
@@ -78,6 +88,7 @@ export class PluginsWatcher {
     try {
       await this.watchRoot();
       for (const dir of await this.pluginFolders()) {
+        await this.watchLinkedFolder(dir, true);
         const fp = await fingerprintPlugin(dir, this.rules(dir)).catch((err: unknown) => {
           this.reportError(new Error(`hot reload: cannot fingerprint ${dir}: ${toError(err).message}`, { cause: err }));
           return undefined;
@@ -104,18 +115,65 @@ export class PluginsWatcher {
     this.rulesCache.delete(abs); // the daemon may have read a new manifest with new write paths
   }
 
+  /** Entries chokidar holds (folders and what is in them): bounded whatever pluginsDir links to. */
+  watchedEntries(): number {
+    let count = 0;
+    for (const names of Object.values(this.fsw?.getWatched() ?? {})) count += names.length;
+    return count;
+  }
+
   private async watchRoot(): Promise<void> {
-    const fsw = watch(this.root, { ignoreInitial: true, ignored: (p: string) => this.safeIgnored(p) });
+    this.watchedRoot = await realpath(this.root).catch(() => this.root);
+    this.linkedFiles.clear();
+    const fsw = watch(this.watchedRoot, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      // pluginsDir is depth 0 and a plugin folder depth 1: the same folders as the fingerprint walks.
+      depth: MAX_FOLDER_DEPTH + 1,
+      ignored: (p: string) => this.safeIgnored(this.fromWatched(p)),
+    });
     this.fsw = fsw;
     fsw.on('all', (event, p) => {
       try {
-        this.onEvent(event, p);
+        this.onEvent(event, this.fromWatched(p));
       } catch (err) {
         this.reportError(toError(err));
       }
     });
     fsw.on('error', (err: unknown) => this.reportError(toError(err)));
     await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
+  }
+
+  /** A path chokidar reports, under the real pluginsDir, as the same path under pluginsDir as configured. */
+  private fromWatched(p: string): string {
+    if (this.watchedRoot === this.root) return p;
+    const rel = path.relative(this.watchedRoot, path.resolve(p));
+    return rel.startsWith('..') || path.isAbsolute(rel) ? p : path.join(this.root, rel);
+  }
+
+  /** The other way: a path under pluginsDir as configured, as chokidar knows it. */
+  private toWatched(p: string): string {
+    return path.join(this.watchedRoot, path.relative(this.root, p));
+  }
+
+  /**
+   * chokidar does not go through a plugin folder that is a symlink: its plugin.json and `main` are
+   * watched one by one instead (and only they count for its fingerprint). Kept in step with the manifest;
+   * only files that exist, since chokidar would climb to a missing file's parents to wait for it.
+   */
+  private async watchLinkedFolder(dir: string, present: boolean): Promise<void> {
+    const candidates = present ? ((await linkedFolderFiles(dir).catch(() => null)) ?? []) : [];
+    const exists = await Promise.all(candidates.map(isFile));
+    const files = candidates.filter((_, i) => exists[i]);
+    const fsw = this.fsw;
+    if (this.closed || !fsw) return;
+    const before = this.linkedFiles.get(dir) ?? [];
+    const gone = before.filter((f) => !files.includes(f));
+    const added = files.filter((f) => !before.includes(f));
+    if (gone.length > 0) fsw.unwatch(gone.map((f) => this.toWatched(f)));
+    if (added.length > 0) fsw.add(added.map((f) => this.toWatched(f)));
+    if (files.length > 0) this.linkedFiles.set(dir, files);
+    else this.linkedFiles.delete(dir);
   }
 
   /** The plugin folder a path belongs to, and the path inside it ('' for the folder itself). */
@@ -200,9 +258,12 @@ export class PluginsWatcher {
     const hasManifest = await isFile(path.join(dir, MANIFEST));
     if (this.closed) return;
     if (!hasManifest) {
+      await this.watchLinkedFolder(dir, false);
       if (this.known.delete(dir)) this.emit({ kind: 'removed', dir });
       return;
     }
+    await this.watchLinkedFolder(dir, true);
+    if (this.closed) return;
     let fingerprint: string;
     try {
       fingerprint = await fingerprintPlugin(dir, this.rules(dir));

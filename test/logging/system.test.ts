@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogSystem, type LogSystem, type LogSystemOptions } from '../../src/logging/index.js';
 import { readLines, tempDir } from './helpers.js';
@@ -171,6 +172,56 @@ describe('createLogSystem', () => {
     vi.restoreAllMocks();
     expect(written).toHaveLength(1);
     expect(JSON.parse(written[0]!)).toMatchObject({ level: 'info', msg: 'loud' });
+  });
+
+  it('drops stdout lines behind a slow reader instead of queueing them, then says how many, once', async () => {
+    // A reader that takes nothing until told to: what Node cannot pass on waits in writableLength.
+    const received: string[] = [];
+    const waiting: Array<() => void> = [];
+    let reading = false;
+    const slow = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        received.push(String(chunk));
+        if (reading) done();
+        else waiting.push(done);
+      },
+    });
+    const handed = vi.spyOn(slow, 'write'); // every line given to the stream, taken or queued
+    const lines = () => handed.mock.calls.map((call) => String(call[0]));
+    const logs = make({ stdout: true, stdoutStream: slow });
+    const line = 'x'.repeat(1000);
+    let maxQueued = 0;
+    for (let i = 0; i < 5000; i++) {
+      logs.logger.info({ i }, line);
+      maxQueued = Math.max(maxQueued, slow.writableLength);
+    }
+    expect(maxQueued).toBeLessThan(1024 * 1024 + 2048); // ~5 MB without the bound
+    const passed = lines().length;
+    expect(passed).toBeLessThan(1100);
+    expect(logs.tail({ lines: 5000 })).toHaveLength(5000); // the rings and the file lose nothing
+
+    // Take only part of the queue: the next line that fits brings the summary first.
+    while (slow.writableLength > 512 * 1024) waiting.shift()!();
+    logs.logger.info('fits again');
+    const summary = JSON.parse(lines().at(-2)!);
+    expect(summary).toEqual({
+      level: 'warn',
+      time: expect.any(String),
+      droppedLines: 5000 - passed,
+      msg: `log output to stdout dropped ${5000 - passed} lines (the reader is slower than the logs)`,
+    });
+    expect(JSON.parse(lines().at(-1)!)).toMatchObject({ msg: 'fits again' });
+
+    // Full again, then drained: the summary goes out on 'drain', with nothing more logged.
+    for (let i = 0; i < 1000; i++) logs.logger.info({ i }, line);
+    reading = true;
+    const drained = new Promise((resolve) => slow.once('drain', resolve));
+    for (const done of waiting.splice(0)) done();
+    await drained;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.parse(received.at(-1)!)).toMatchObject({ level: 'warn', droppedLines: expect.any(Number) });
+    expect(received).toEqual(lines()); // everything handed over got through, in order
+    expect(received.filter((r) => r.includes('log output to stdout dropped'))).toHaveLength(2);
   });
 
   it('close() flushes everything written to warden.log', async () => {

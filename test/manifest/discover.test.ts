@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { discoverPlugins, loadPlugin } from '../../src/manifest/discover.js';
+import { discoverPlugins, loadPlugin, MAX_MANIFEST_BYTES } from '../../src/manifest/discover.js';
 import type { DiscoveredPlugin } from '../../src/manifest/types.js';
 
 let tmp: string;
@@ -177,5 +178,51 @@ describe('loadPlugin', () => {
     });
     const bom = await plugin('bom', `\uFEFF${JSON.stringify(good('bom'))}`);
     expect((await loadPlugin(bom)).ok).toBe(true);
+  });
+
+  test('a plugin.json over 1 MiB is refused unread, under its folder name; the others still load', async () => {
+    expect(MAX_MANIFEST_BYTES).toBe(1024 * 1024);
+    // Valid JSON, a valid manifest even: only its size is wrong.
+    const padded = (bytes: number) => {
+      const base = JSON.stringify(good('huge', { description: '' }));
+      return base.replace('"description":""', `"description":"${'x'.repeat(bytes - base.length)}"`);
+    };
+    const twoMb = padded(2 * 1024 * 1024);
+    expect(Buffer.byteLength(twoMb)).toBe(2 * 1024 * 1024);
+    await plugin('big-folder', twoMb);
+    await plugin('fine', good('fine'));
+    expect(summary(await discoverPlugins(pluginsDir))).toEqual([
+      {
+        ok: false,
+        name: 'big-folder',
+        folder: 'big-folder',
+        version: null,
+        kind: 'service',
+        reason: 'plugin.json is 2097152 bytes; the limit is 1048576 (1 MiB)',
+      },
+      { ok: true, name: 'fine', folder: 'fine' },
+    ]);
+
+    const atLimit = await plugin('at-limit', padded(MAX_MANIFEST_BYTES));
+    expect(await loadPlugin(atLimit)).toMatchObject({ ok: true });
+    const oneOver = await plugin('one-over', padded(MAX_MANIFEST_BYTES + 1));
+    expect(await loadPlugin(oneOver)).toMatchObject({ ok: false, reason: 'plugin.json is 1048577 bytes; the limit is 1048576 (1 MiB)' });
+  });
+
+  test('a 50 MB plugin.json costs nothing to refuse', async () => {
+    const dir = await plugin('sparse', undefined, []);
+    await writeFile(path.join(dir, 'plugin.json'), '');
+    await truncate(path.join(dir, 'plugin.json'), 50 * 1024 * 1024); // sparse: no 50 MB on disk
+    const before = process.memoryUsage().arrayBuffers;
+    const started = Date.now();
+    expect(await loadPlugin(dir)).toMatchObject({ ok: false, name: 'sparse', reason: 'plugin.json is 52428800 bytes; the limit is 1048576 (1 MiB)' });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  test('a plugin.json that is a FIFO is refused at once instead of hanging discovery', async () => {
+    const dir = await plugin('fifo', undefined, []);
+    execFileSync('mkfifo', [path.join(dir, 'plugin.json')]);
+    expect(await loadPlugin(dir)).toMatchObject({ ok: false, name: 'fifo', reason: 'plugin.json is not a regular file' });
   });
 });

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fingerprintPlugin } from '../../src/reload/fingerprint.js';
+import { fingerprintPlugin, MAX_FINGERPRINT_ENTRIES, MAX_FOLDER_DEPTH } from '../../src/reload/fingerprint.js';
 import { isIgnored, type IgnoreRules } from '../../src/reload/ignore.js';
 
 let dir: string;
@@ -90,6 +90,83 @@ describe('fingerprintPlugin', () => {
 
   it('rejects for a folder that does not exist', async () => {
     await expect(fingerprintPlugin(join(dir, 'nope'), none)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('fingerprintPlugin on hostile folders', () => {
+  let outside: string;
+  beforeEach(() => {
+    outside = mkdtempSync(join(tmpdir(), 'warden-fp-outside-'));
+  });
+  afterEach(() => rmSync(outside, { recursive: true, force: true }));
+
+  it('never reads through a symlink out of the plugin folder: only the link itself counts', async () => {
+    writeFileSync(join(outside, 'secret.txt'), 'one');
+    writeFileSync(join(outside, 'other.txt'), 'other');
+    symlinkSync(join(outside, 'secret.txt'), join(dir, 'secret.txt'));
+    symlinkSync('/', join(dir, 'root'));
+    symlinkSync('/dev/zero', join(dir, 'zero'));
+    const before = await fp();
+    writeFileSync(join(outside, 'secret.txt'), 'two');
+    expect(await fp()).toBe(before); // its content is not read
+    rmSync(join(dir, 'secret.txt'));
+    symlinkSync(join(outside, 'other.txt'), join(dir, 'secret.txt'));
+    expect(await fp()).not.toBe(before); // where it points still counts
+  });
+
+  it('walks at most MAX_FOLDER_DEPTH folders down', async () => {
+    const level = (n: number) => Array.from({ length: n }, (_, i) => `d${i}`).join('/');
+    put(`${level(MAX_FOLDER_DEPTH)}/edge.js`, 'v1');
+    put(`${level(MAX_FOLDER_DEPTH + 1)}/below.js`, 'v1');
+    put(`${level(40)}/bottom.js`, 'v1');
+    const before = await fp();
+    put(`${level(MAX_FOLDER_DEPTH + 1)}/below.js`, 'v2');
+    put(`${level(40)}/bottom.js`, 'v2');
+    expect(await fp()).toBe(before);
+    put(`${level(MAX_FOLDER_DEPTH)}/edge.js`, 'v2');
+    expect(await fp()).not.toBe(before);
+  });
+
+  it('looks at no more than MAX_FINGERPRINT_ENTRIES entries', async () => {
+    // `a/` (walked first) uses up the budget; `lib/` after it is not read, top-level files still count.
+    // Dotfiles, so that the test hashes nothing: what counts is every entry looked at, ignored or not.
+    mkdirSync(join(dir, 'a'));
+    for (let i = 0; i < MAX_FINGERPRINT_ENTRIES + 10; i++) closeSync(openSync(join(dir, 'a', `.f${i}`), 'w'));
+    put('z.js', 'v1');
+    const before = await fp();
+    put('lib/a/b.js', 'changed beyond the budget');
+    expect(await fp()).toBe(before);
+    put('z.js', 'v2');
+    expect(await fp()).not.toBe(before);
+  });
+
+  it('a plugin folder that is itself a symlink counts by its plugin.json and main only', async () => {
+    const manifest = (main: string) => JSON.stringify({ name: 'linked', version: '1.0.0', main });
+    writeFileSync(join(outside, 'plugin.json'), manifest('index.js'));
+    writeFileSync(join(outside, 'index.js'), 'v1');
+    mkdirSync(join(outside, 'lib'));
+    writeFileSync(join(outside, 'lib/x.js'), 'x1');
+    symlinkSync('/', join(outside, 'root'));
+    const linked = join(dir, 'linked');
+    symlinkSync(outside, linked);
+    const fpl = () => fingerprintPlugin(linked, none);
+    const first = await fpl();
+    writeFileSync(join(outside, 'lib/x.js'), 'x2');
+    expect(await fpl()).toBe(first);
+    writeFileSync(join(outside, 'index.js'), 'v2');
+    const second = await fpl();
+    expect(second).not.toBe(first);
+    writeFileSync(join(outside, 'plugin.json'), manifest('lib/x.js'));
+    const third = await fpl();
+    expect(third).not.toBe(second);
+    writeFileSync(join(outside, 'lib/x.js'), 'x3'); // now main: it counts
+    expect(await fpl()).not.toBe(third);
+
+    writeFileSync(join(dir, 'secret.txt'), 's1');
+    writeFileSync(join(outside, 'plugin.json'), manifest(`../${basename(dir)}/secret.txt`));
+    const escaping = await fpl();
+    writeFileSync(join(dir, 'secret.txt'), 's2'); // a main outside the link's target is not read
+    expect(await fpl()).toBe(escaping);
   });
 });
 

@@ -1,7 +1,7 @@
-import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fingerprintPlugin } from '../../src/reload/fingerprint.js';
+import { fingerprintPlugin, MAX_FOLDER_DEPTH } from '../../src/reload/fingerprint.js';
 import { DEBOUNCE_MS, Harness } from './harness.js';
 
 let h: Harness;
@@ -184,3 +184,86 @@ describe('PluginsWatcher', () => {
     expect(r.errors).toEqual([]);
   });
 });
+
+describe('PluginsWatcher in a hostile pluginsDir', () => {
+  /** `deep/d0/d1/…/d{levels-1}`: the folder at `level` below the plugin folder. */
+  const nested = (dir: string, level: number) => join(dir, ...Array.from({ length: level }, (_, i) => `d${i}`));
+
+  it('follows no symlink out of pluginsDir and stops at the depth limit: bounded start, changes still reported', async () => {
+    h.plugin('barrier');
+    h.plugin('p', { 'index.js': 'v1' });
+    symlinkSync('/', join(h.pluginsDir, 'evil'));
+    symlinkSync('/', join(h.pluginsDir, 'p', 'escape'));
+    const deep = h.plugin('deep', { 'index.js': 'd' });
+    mkdirSync(nested(deep, 50), { recursive: true });
+    const rssBefore = process.memoryUsage().rss;
+    const started = Date.now();
+    const r = await h.watch();
+    expect(Date.now() - started).toBeLessThan(2000);
+    // pluginsDir's own entries, the plugin files, and MAX_FOLDER_DEPTH + 1 levels of `deep`: tens, not millions.
+    expect(r.watcher.watchedEntries()).toBeLessThan(30); // 20 here; 61 without the depth limit
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
+
+    h.write('p', 'index.js', 'v2');
+    expect(await r.next('changed p')).toEqual(['changed p']);
+    // The deepest folder watched is also the deepest fingerprinted: a change there counts, one below it does not.
+    writeFileSync(join(nested(deep, MAX_FOLDER_DEPTH), 'edge.txt'), 'seen');
+    expect(await r.next('changed deep', 2)).toEqual(['changed p', 'changed deep']);
+    writeFileSync(join(nested(deep, MAX_FOLDER_DEPTH + 1), 'below.txt'), 'unseen');
+    writeFileSync(join(nested(deep, 50), 'bottom.txt'), 'unseen');
+    await h.barrier(r);
+    expect(r.summary()).toEqual(['changed p', 'changed deep']);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('a plugin folder that is a symlink: only its plugin.json and main are watched and count', async () => {
+    h.plugin('barrier');
+    const outside = join(h.dir, 'outside');
+    mkdirSync(join(outside, 'lib'), { recursive: true });
+    const manifest = (main: string) => JSON.stringify({ name: 'linked', version: '1.0.0', main });
+    writeFileSync(join(outside, 'plugin.json'), manifest('index.js'));
+    writeFileSync(join(outside, 'index.js'), 'v1');
+    writeFileSync(join(outside, 'lib/x.js'), 'x1');
+    symlinkSync('/', join(outside, 'root'));
+    symlinkSync(outside, join(h.pluginsDir, 'linked'));
+    const r = await h.watch();
+    expect(r.watcher.watchedEntries()).toBeLessThan(20);
+
+    writeFileSync(join(outside, 'index.js'), 'v2');
+    expect(await r.next('changed linked')).toEqual(['changed linked']);
+    writeFileSync(join(outside, 'lib/x.js'), 'x2'); // behind the link: neither watched nor counted
+    await h.barrier(r);
+    expect(r.summary()).toEqual(['changed linked']);
+
+    writeFileSync(join(outside, 'lib/main2.js'), 'm1');
+    writeFileSync(join(outside, 'plugin.json'), manifest('lib/main2.js'));
+    expect(await r.next('new main', 2)).toEqual(['changed linked', 'changed linked']);
+    writeFileSync(join(outside, 'lib/main2.js'), 'm2'); // the watch followed the manifest to the new main
+    expect(await r.next('new main edited', 3)).toHaveLength(3);
+
+    rmSync(join(h.pluginsDir, 'linked'));
+    expect(await r.next('removed', 4)).toEqual(['changed linked', 'changed linked', 'changed linked', 'removed linked']);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('a pluginsDir that is itself a symlink is still watched, and reports paths under it', async () => {
+    const s = new Harness(false);
+    try {
+      mkdirSync(join(s.dir, 'real'));
+      symlinkSync(join(s.dir, 'real'), s.pluginsDir);
+      s.plugin('barrier');
+      s.plugin('p', { 'index.js': 'v1' });
+      const r = await s.watch();
+      s.write('p', 'index.js', 'v2');
+      expect(await r.next('changed')).toEqual(['changed p']);
+      expect(r.changes[0]!.dir).toBe(join(s.pluginsDir, 'p'));
+      s.plugin('fresh');
+      expect(await r.next('added', 2)).toEqual(['changed p', 'added fresh']);
+      await s.barrier(r);
+      expect(r.errors).toEqual([]);
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
+
