@@ -14,6 +14,7 @@ import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
 import { measureCalls, median, printTable, type CallFigures } from './stats.js';
 import { reloadSection } from './reload.js';
 import { idleUsage, type IdleUsage } from './usage.js';
+import { wallSection } from './wall.js';
 
 const SEQUENTIAL = 5000;
 const PIPELINED = 50_000;
@@ -190,10 +191,11 @@ async function fleetSection(): Promise<void> {
   console.log('Goals (issue 3): all plugins answering within 1.3× the bare start; daemon under 2 % of a core and under 100 MB RSS.');
 }
 
-/** BENCH_ONLY=calls|fleet|reload runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */
+/** BENCH_ONLY=wall|calls|fleet|reload runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */
 async function main(): Promise<void> {
   console.log(`warden bench · node ${process.version} · ${process.platform} · ${(await import('node:os')).cpus().length} cores`);
   const only = process.env.BENCH_ONLY;
+  if (!only || only === 'wall') await wallSection();
   if (!only || only === 'calls') await callsSection();
   if (!only || only === 'reload') await reloadSection();
   if (!only || only === 'fleet') await fleetSection();

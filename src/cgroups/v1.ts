@@ -144,6 +144,10 @@ class V1Driver implements CgroupDriver {
       if (cpu) {
         writeControl(join(cpu, 'cpu.cfs_period_us'), String(values.cpuPeriodUs), `set the cpu period of plugin ${name}`);
         writeControl(join(cpu, 'cpu.cfs_quota_us'), String(values.cpuQuotaUs), `set the cpu quota of plugin ${name}`);
+        // Unused quota may be saved up to one period's worth: a start-up burst on several threads is not throttled.
+        if (exists(join(cpu, 'cpu.cfs_burst_us'))) {
+          writeControl(join(cpu, 'cpu.cfs_burst_us'), String(values.cpuQuotaUs), `set the cpu burst of plugin ${name}`);
+        }
       }
     } catch (error) {
       for (const dir of dirs.values()) rmdirTreeSync(dir);

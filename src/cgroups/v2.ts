@@ -4,7 +4,7 @@
  *   <root>/warden-plugins/<name>.<id>/    one cgroup per plugin instance
  * Both <root> and warden-plugins enable +memory +pids +cpu for their children.
  */
-import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Limits } from '../config/types.js';
 import {
@@ -146,6 +146,8 @@ class V2Driver implements CgroupDriver {
       if (has('memory.oom.group')) writeControl(join(dir, 'memory.oom.group'), '1', `set memory.oom.group of plugin ${name}`);
       writeControl(join(dir, 'pids.max'), String(values.pidsMax), `set pids.max of plugin ${name}`);
       writeControl(join(dir, 'cpu.max'), `${values.cpuQuotaUs} ${values.cpuPeriodUs}`, `set cpu.max of plugin ${name}`);
+      // Unused quota may be saved up to one period's worth: a start-up burst on several threads is not throttled.
+      if (existsSync(join(dir, 'cpu.max.burst'))) writeControl(join(dir, 'cpu.max.burst'), String(values.cpuQuotaUs), `set cpu.max.burst of plugin ${name}`);
     } catch (error) {
       rmdirTreeSync(dir);
       throw error;

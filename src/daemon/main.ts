@@ -45,8 +45,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const capabilities = await detectCapabilities({ sandboxUser: config.sandbox.user });
   // What contains plugins on this host, said once; anything unenforced is a warning, never silent.
   for (const { level, text } of describeCapabilities(capabilities)) logger[level](`sandbox: ${text}`);
-  if (!capabilities.wall && config.sandbox.require) {
-    logger.error('sandbox: sandbox.require is true and there is no wall: no plugin will start until the host can build it and the daemon restarts');
+  if ((!capabilities.wall || !capabilities.cgroup) && config.sandbox.require) {
+    logger.error('sandbox: sandbox.require is true and the wall is incomplete (see above): no plugin will start until the host can build it and the daemon restarts');
   }
   capabilities.cgroup?.sweep();
 

@@ -522,6 +522,9 @@ export class ManagedPlugin {
     if (sandbox.require && !capabilities.wall) {
       return `waiting for the wall: sandbox.require is true and this host cannot build it (${capabilities.wallProblem})`;
     }
+    if (sandbox.require && !capabilities.cgroup) {
+      return `waiting for the wall: sandbox.require is true and this host gives no cgroup for kernel limits (${capabilities.cgroupProblem})`;
+    }
     return null;
   }
 
