@@ -161,6 +161,7 @@ function warnAboutRestartOnlyKeys(current: Config, next: Config, logs: LogSystem
   if (JSON.stringify(current.socket) !== JSON.stringify(next.socket)) changed.push('socket');
   if (JSON.stringify(current.hotReload) !== JSON.stringify(next.hotReload)) changed.push('hotReload');
   if (current.metrics.listen !== next.metrics.listen) changed.push('metrics.listen');
+  if (current.sandbox.user !== next.sandbox.user) changed.push('sandbox.user');
   if (current.logging.dir !== next.logging.dir || current.logging.maxBytes !== next.logging.maxBytes || current.logging.keep !== next.logging.keep) {
     changed.push('logging.dir/maxBytes/keep');
   }

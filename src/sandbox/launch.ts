@@ -126,15 +126,18 @@ function contains(path: string, other: string): boolean {
 }
 
 /**
- * Refuses a bind that would open the wall: `/`, kernel interfaces, runtime sockets, or any folder
- * holding the daemon's socket, state, logs, config or the other plugins. Throws a message for lastError.
+ * Refuses a bind that would open the wall: `/`, kernel interfaces, runtime sockets, any folder holding
+ * the daemon's socket, state, logs, config or plugins, and anything inside those but the plugin's own
+ * folder (another plugin's files, state.json). Throws a message for lastError.
  */
-export function checkBind(path: string, protectedPaths: readonly string[], label: string): void {
+export function checkBind(path: string, protectedPaths: readonly string[], label: string, ownDir?: string): void {
   if (path === '/') throw new Error(`${label} / is never bound: it would expose the whole host`);
   const system = SYSTEM_ONLY.find((s) => contains(s, path) || contains(path, s));
   if (system) throw new Error(`${label} ${path} is never bound: it would expose ${system}`);
   const exposed = protectedPaths.find((p) => contains(path, p));
   if (exposed) throw new Error(`${label} ${path} is never bound: it holds the daemon's ${exposed}`);
+  const inside = ownDir !== undefined && !contains(ownDir, path) ? protectedPaths.find((p) => contains(p, path)) : undefined;
+  if (inside) throw new Error(`${label} ${path} is never bound: it is inside the daemon's ${inside}`);
 }
 
 /** A path and, when it differs, its real path: node's ESM loader reads the main module by its real path. */
@@ -248,8 +251,8 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
   const { dir, permissions } = options;
   const protectedPaths = options.protectedPaths ?? [];
   checkBind(dir, protectedPaths, 'the plugin folder');
-  for (const path of permissions.fs.read) checkBind(path, protectedPaths, 'fs.read');
-  for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write');
+  for (const path of permissions.fs.read) checkBind(path, protectedPaths, 'fs.read', dir);
+  for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write', dir);
   checkReadable(dir, wall);
   prepareWritePaths(dir, permissions.fs.write, wall);
   const runtime = [program[0]!, ...(isAbsolute(program[0]!) ? [] : [findExecutable(program[0]!, env.PATH) ?? ''])]

@@ -132,6 +132,8 @@ export class Supervisor {
   /** A re-read config: plugins whose effective settings changed are reloaded blue/green; the rest keep running untouched. */
   async applyConfig(config: Config): Promise<void> {
     this.config = config;
+    // Shared with every plugin: the next start of each uses these.
+    Object.assign(this.env.sandbox, sandboxSettings(config));
     this.monitor.setIntervalMs(config.sampling.intervalMs);
     await Promise.all(
       [...this.plugins].map(async ([name, plugin]) => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootDaemon, FAST_DEFAULTS, REPO, type PluginSpec, type Sandbox, type TestDaemon } from '../helpers/daemon.js';

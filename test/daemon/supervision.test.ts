@@ -170,3 +170,17 @@ function daemonRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
 }
+
+describe('why a start failed', () => {
+  it('names the error line of a plugin that cannot load, not node\'s version banner, and logs it at warn', async () => {
+    await boot({}, { broken: { files: { 'index.js': 'const x = ;\n' } } });
+    const status = await waitFor('the failed start to be recorded', async () => {
+      const s = await daemon.status('broken');
+      return s.lastError?.kind === 'start' ? s : undefined;
+    });
+    expect(status.lastError!.message).toMatch(/SyntaxError: Unexpected token/);
+    expect(status.lastError!.message).not.toMatch(/Node\.js v\d/);
+    const { entries } = await daemon.request<{ entries: Array<{ level: string; msg: string }> }>('logs.tail', { name: 'broken', level: 'warn' });
+    expect(entries.some((e) => e.level === 'warn' && /SyntaxError/.test(e.msg))).toBe(true);
+  });
+});

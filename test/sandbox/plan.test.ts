@@ -238,5 +238,10 @@ describe('planLaunch behind the wall', () => {
     expect(refuse(['/run'])).toThrow(/never bound/);
     expect(refuse(['/srv'], ['/srv/warden/warden.sock'])).toThrow(/holds the daemon's \/srv\/warden\/warden.sock/);
     expect(refuse(['/srv/data'], ['/srv/warden/warden.sock'])).not.toThrow();
+    // Inside the daemon's folders only its own folder may be bound: not another plugin's, not state.json.
+    const plugins = join(PROBE, '..');
+    expect(refuse([join(plugins, 'other')], [plugins])).toThrow(/is inside the daemon's/);
+    expect(refuse(['/var/lib/warden/state.json'], ['/var/lib/warden'])).toThrow(/is inside the daemon's \/var\/lib\/warden/);
+    expect(refuse([join(PROBE, 'data')], [plugins])).not.toThrow();
   });
 });
