@@ -95,9 +95,9 @@ export function describeCapabilities(c: Capabilities): Array<{ level: 'info' | '
     lines.push(c.wall.seccomp ? info('wall: seccomp filter on (ptrace, keyring, mount, namespaces, bpf, perf, userfaultfd denied)') : warn(`wall: no seccomp syscall table for ${process.arch}; syscalls unenforced`));
   } else {
     lines.push(warn(`wall: none (${c.wallProblem}); plugins see the host's files, processes and signals: fs, signals, identity and syscalls are unenforced`));
-    lines.push(c.setpriv ? info(`parent death: ${c.setpriv} --pdeathsig KILL (plugins die with the daemon)`) : warn('parent death: no setpriv here; plugins may outlive a killed daemon (unenforced)'));
     lines.push(c.netns ? info(`network: ${c.netns.command.map((a) => a.replace(/.*\//, '')).join(' ')} (namespace per plugin)`) : warn('network: no namespaces here; network:false is unenforced'));
   }
+  lines.push(c.setpriv ? info(`parent death: ${c.setpriv} --pdeathsig KILL (plugins die with the daemon)`) : warn('parent death: no setpriv here; plugins may outlive a killed daemon (unenforced)'));
   lines.push(c.prlimit ? info(`handles: ${c.prlimit} --nofile (RLIMIT_NOFILE per plugin, above the sampled quota)`) : warn('handles: no prlimit here; handles are enforced by sampling only'));
   lines.push(c.nodePermission ? info(`node permission model: ${c.nodePermission.flag} (a second layer for main plugins)`) : warn('node permission model: not in this node'));
   lines.push(c.cgroup ? info(`cgroup: ${c.cgroup.describe()}`) : warn(`cgroup: none (${c.cgroupProblem}); memory, CPU and processes are enforced by sampling only, and stops reach the process tree, not the cgroup`));

@@ -1,4 +1,4 @@
-import { chownSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { PluginCgroup } from '../cgroups/index.js';
 import type { Limits } from '../config/types.js';
@@ -9,7 +9,7 @@ import { bwrapArgv } from './bwrap.js';
 import type { Capabilities, Wall } from './capabilities.js';
 import { buildPluginEnv } from './env.js';
 import { sandboxAccounts } from './identity.js';
-import { findExecutable } from './which.js';
+import { realPath } from './permissions.js';
 
 /** An fd the child gets beyond stdio: data written into it, or the wall's status read from it. */
 export type ExtraFd = { input: Buffer } | { status: true };
@@ -80,7 +80,8 @@ function decide(manifest: Manifest, permissions: Permissions, capabilities: Capa
     netns: permissions.network ? null : wall ? 'wall' : capabilities.netns ? 'unshare' : null,
     nodePermission: main && capabilities.nodePermission !== null,
     cgroup: capabilities.cgroup,
-    pdeathsig: !wall && capabilities.setpriv !== null,
+    // Also in front of bwrap: its own --die-with-parent is set only once its set-up is done.
+    pdeathsig: capabilities.setpriv !== null,
   };
 }
 
@@ -183,8 +184,14 @@ function permissionArgs(
   return args;
 }
 
-/** The installation an executable belongs to (`<prefix>/bin/x` → `<prefix>`), when it lies outside the system folders. */
-function runtimePrefix(executable: string, wall: Wall): string | null {
+/** Home folders: a runtime inside one is never bound whole (the daemon's home stays out of every sandbox). */
+const HOME = /^\/(root|home(\/[^/]+)?)$/;
+
+/**
+ * The installation an executable belongs to (`<prefix>/bin/x` → `<prefix>`), when it lies outside the
+ * system folders: bound read-only so the program runs. Throws for one whose prefix is `/` or a home folder.
+ */
+function runtimePrefix(executable: string, wall: Wall, protectedPaths: readonly string[]): string | null {
   let real: string;
   try {
     real = realpathSync.native(executable);
@@ -193,27 +200,36 @@ function runtimePrefix(executable: string, wall: Wall): string | null {
   }
   const system = [...wall.layout.folders, ...Object.keys(wall.layout.symlinks).map((n) => `/${n}`)];
   if (system.some((s) => contains(s, real))) return null;
-  return dirname(dirname(real));
+  const prefix = dirname(dirname(real));
+  if (prefix === '/' || HOME.test(prefix)) {
+    throw new Error(`the runtime ${executable} (${real}) lies directly in ${prefix}; the wall binds a runtime's own folder, never ${prefix}: install it under /usr, /opt or a folder of its own`);
+  }
+  checkBind(prefix, protectedPaths, 'the runtime');
+  return prefix;
 }
 
-/** Bounded recursive lchown, so a root daemon's plugin can write its own fs.write folders. */
+/**
+ * Bounded recursive lchown, so a root daemon's plugin can write its own fs.write folders. Never follows
+ * a symlink (the plugin may have left one pointing at a host file): links are neither changed nor entered.
+ */
 function chownTree(path: string, uid: number, gid: number, budget = { left: 10_000 }): void {
   if (budget.left-- <= 0) return;
   const stat = lstatSync(path);
-  if (stat.uid !== uid || stat.gid !== gid) chownSync(path, uid, gid);
+  if (stat.isSymbolicLink()) return;
+  if (stat.uid !== uid || stat.gid !== gid) lchownSync(path, uid, gid);
   if (!stat.isDirectory()) return;
   for (const entry of readdirSync(path)) chownTree(join(path, entry), uid, gid, budget);
 }
 
 /**
- * The fs.write folders inside the plugin's own folder exist before the wall binds them (a bind needs
- * its source), and belong to the plugin's identity when the daemon is root. Folders outside it are the
- * operator's grant: they are bound as they are.
+ * The fs.write folders exist before the wall binds them (a bind needs its source), and those inside the
+ * plugin's own folder belong to its identity when the daemon is root. Paths arrive resolved (effectivePermissions):
+ * a link inside the folder that points out of it is outside, and never handed over.
  */
 function prepareWritePaths(dir: string, writes: string[], wall: Wall): void {
   for (const path of writes) {
     mkdirSync(path, { recursive: true });
-    if (wall.mode === 'drop' && contains(dir, path)) chownTree(path, wall.identity.uid, wall.identity.gid);
+    if (wall.mode === 'drop' && contains(dir, path) && realpathSync.native(path) === path) chownTree(path, wall.identity.uid, wall.identity.gid);
   }
 }
 
@@ -250,15 +266,16 @@ function programArgv(options: LaunchOptions, d: Decisions): string[] {
 function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Record<string, string>): { argv: string[]; fds: ExtraFd[] } {
   const { dir, permissions } = options;
   const protectedPaths = options.protectedPaths ?? [];
-  checkBind(dir, protectedPaths, 'the plugin folder');
-  for (const path of permissions.fs.read) checkBind(path, protectedPaths, 'fs.read', dir);
-  for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write', dir);
+  // Judged by real paths, as the granted paths are (effectivePermissions resolves them).
+  const realDir = realPath(dir);
+  checkBind(realDir, protectedPaths, 'the plugin folder');
+  for (const path of permissions.fs.read) checkBind(path, protectedPaths, 'fs.read', realDir);
+  for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write', realDir);
   checkReadable(dir, wall);
-  prepareWritePaths(dir, permissions.fs.write, wall);
-  const runtime = [program[0]!, ...(isAbsolute(program[0]!) ? [] : [findExecutable(program[0]!, env.PATH) ?? ''])]
-    .filter(isAbsolute)
-    .map((exe) => runtimePrefix(exe, wall))
-    .filter((p): p is string => p !== null);
+  prepareWritePaths(realDir, permissions.fs.write, wall);
+  // An absolute program (the daemon's node, or a command given by path) may live outside /usr; a bare
+  // command name is found on PATH inside the sandbox, among the system's own programs.
+  const runtime = isAbsolute(program[0]!) ? [runtimePrefix(program[0]!, wall, protectedPaths)].filter((p): p is string => p !== null) : [];
   // The SDK (and the package.json that lets `warden/sdk` resolve from inside this package), for any node program.
   const sdk = [SDK_READ_ROOT, join(PACKAGE_ROOT, 'package.json')];
   const accounts = sandboxAccounts(wall.identity);
@@ -272,7 +289,7 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
     layout: wall.layout,
     network: permissions.network,
     // Reads inside its own folder are already there; granted paths that do not exist are left out.
-    readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read.filter((p) => !contains(dir, p))])],
+    readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read.filter((p) => !contains(realDir, p))])],
     readWrite: permissions.fs.write,
     optional: new Set([...permissions.fs.read, ...permissions.fs.write]),
     tmpBytes: (options.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024,
@@ -287,8 +304,9 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
 /**
  * Turns a manifest into a command line with every containment this host offers, and says which.
  * Wrappers exec (the spawned pid stays the outermost process), outermost first: cgroup join (with the
- * daemon's own credentials, so the plugin is inside before it can fork), prlimit, then the wall (bwrap,
- * which drops the identity last) — or, without a wall, `unshare --net` and `setpriv --pdeathsig`.
+ * daemon's own credentials, so the plugin is inside before it can fork), prlimit, `unshare --net` (only
+ * without a wall), `setpriv --pdeathsig` (the kernel kills it when the daemon dies), then the wall (bwrap,
+ * which drops the identity last).
  * Its I/O: sdkLoaderArgs's resolve, real paths, and making (and, as root, handing over) fs.write folders.
  */
 export function planLaunch(options: LaunchOptions): LaunchPlan {
@@ -297,12 +315,9 @@ export function planLaunch(options: LaunchOptions): LaunchPlan {
   const env = buildPluginEnv({ name: manifest.name, version: manifest.version, dir, allowed: permissions.env });
   let argv = programArgv(options, d);
   let fds: ExtraFd[] = [];
-  if (d.wall) {
-    ({ argv, fds } = wallArgv(options, d.wall, argv, env));
-  } else {
-    if (d.pdeathsig) argv = [capabilities.setpriv!, '--pdeathsig', 'KILL', '--', ...argv];
-    if (d.netns === 'unshare') argv = [...capabilities.netns!.command, '--', ...argv];
-  }
+  if (d.wall) ({ argv, fds } = wallArgv(options, d.wall, argv, env));
+  if (d.pdeathsig) argv = [capabilities.setpriv!, '--pdeathsig', 'KILL', '--', ...argv];
+  if (d.netns === 'unshare') argv = [...capabilities.netns!.command, '--', ...argv];
   if (d.nofile) {
     const n = nofileLimit(limits.handles);
     argv = [capabilities.prlimit!, `--nofile=${n}:${n}`, '--', ...argv];

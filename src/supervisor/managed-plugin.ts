@@ -99,6 +99,8 @@ export class ManagedPlugin {
       clock: env.clock,
       metrics: env.metrics,
       onFailure: (method, error) => {
+        // A call cut short by the plugin's exit is not the failure: the exit is, and it is recorded where it is observed.
+        if (error.code === ErrorCodes.PluginExited) return;
         this.lastError = { time: this.nowIso(), kind: 'call', message: `${method}: ${error.message}` };
       },
     });

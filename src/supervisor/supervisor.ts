@@ -10,7 +10,7 @@ import type { DiscoveredPlugin } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
 import { loadPlugin } from '../manifest/discover.js';
 import { approve, beyondBaseline, operatorFieldsOf, reloadRefusedReason, waitingReason } from '../policies/approval.js';
-import { effectivePermissions } from '../sandbox/permissions.js';
+import { effectivePermissions, realPath } from '../sandbox/permissions.js';
 import { PluginSchedules } from '../schedules/scheduler.js';
 import { ManagedPlugin, type PluginDefinition, type PluginEnvironment } from './managed-plugin.js';
 import type { PluginState, PluginStatus } from './types.js';
@@ -154,7 +154,7 @@ export class Supervisor {
     const entry = await loadPlugin(plugin.discovered.dir);
     if (!entry.ok) throw new RpcError(ErrorCodes.NotAllowedInState, `cannot grant plugin ${name}: its manifest is invalid (${entry.reason})`);
     const permissions = effectivePermissions(entry.manifest.permissions, pluginOverride(this.config, name)?.permissions, entry.dir);
-    await this.env.store.setGrant(name, beyondBaseline(permissions, entry.dir), entry.manifest.version);
+    await this.env.store.setGrant(name, beyondBaseline(permissions, realPath(entry.dir)), entry.manifest.version);
     this.logger.info({ plugin: name }, `permissions of ${name} ${entry.manifest.version} approved by the operator`);
     await plugin.reconsider();
   }
@@ -310,7 +310,7 @@ export class Supervisor {
       approval: () => {
         if (!manifest || !permissions) return { approved: true };
         const verdict = approve({
-          requested: beyondBaseline(permissions, discovered.dir),
+          requested: beyondBaseline(permissions, realPath(discovered.dir)),
           granted: this.env.store.getGrant(name)?.request ?? null,
           operatorFields: operatorFieldsOf(override?.permissions),
           mode: this.config.permissions.approval,
