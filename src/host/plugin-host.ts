@@ -100,9 +100,15 @@ export class PluginHost {
     return this.sandboxedPid() ?? this.subprocess?.pid ?? null;
   }
 
-  /** The outermost process (the one spawned): its tree holds every process of the plugin. */
-  get treePid(): number | null {
-    return this.subprocess?.pid ?? null;
+  /**
+   * Where the sampler starts: the process whose tree holds every process of the plugin, and how many
+   * levels at its top are the wall's own (behind the wall: bwrap's init, which adopts every orphan).
+   */
+  get sampleRoot(): { pid: number; wrappers: number } | null {
+    if (this.options.launch.walled && this.sandboxInit !== null) return { pid: this.sandboxInit, wrappers: 1 };
+    const pid = this.subprocess?.pid;
+    if (pid === undefined) return null;
+    return { pid, wrappers: this.options.launch.walled ? 2 : 0 };
   }
 
   get exited(): boolean {
@@ -322,7 +328,8 @@ export class PluginHost {
       if (!stream) return;
       stream.on('error', () => undefined);
       if ('input' in fd) {
-        stream.end(fd.input);
+        // Once the kernel has the data, the socket object has nothing left to do in the daemon.
+        stream.end(fd.input, () => stream.destroy());
         return;
       }
       let text = '';

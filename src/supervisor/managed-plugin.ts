@@ -143,9 +143,7 @@ export class ManagedPlugin {
     this.definition = definition;
     this.budget.updateSettings(definition.settings.restart);
     this.calls.updateSettings(definition.settings.circuit);
-    if (this.state === 'running' && this.host?.treePid) {
-      this.env.quotas.watch(this.name, this.host.treePid!, definition.settings.limits, this.treeShape());
-    }
+    if (this.state === 'running') this.watchQuotas(definition);
   }
 
   /**
@@ -402,8 +400,8 @@ export class ManagedPlugin {
     this.env.metrics.setState(this.name, to);
     const listener = this.env.onStateChange;
     if (listener) queueMicrotask(() => listener(this.name, from, to));
-    if (to === 'running' && this.host?.treePid) {
-      this.env.quotas.watch(this.name, this.host.treePid, this.definition.settings.limits, this.treeShape());
+    if (to === 'running') {
+      this.watchQuotas(this.definition);
     } else if (from === 'running') {
       this.env.quotas.unwatch(this.name);
       this.usage = null;
@@ -591,12 +589,17 @@ export class ManagedPlugin {
   }
 
   /**
-   * How the sampler walks this plugin's tree: main threads only when nothing in it may fork (the wall's
-   * bwrap processes are single-threaded), and the wall's two levels (bwrap, its init) left uncounted.
+   * Points the quota monitor at the running process tree: main threads only when nothing in it may fork
+   * (the wall's bwrap processes are single-threaded), the wall's own levels left uncounted.
    */
-  private treeShape(): { canFork: boolean; wrappers: number } {
-    const enforcement = describeEnforcement(this.env.capabilities, this.manifest, this.definition.permissions ?? undefined);
-    return { canFork: enforcement.childProcess !== 'node-permission', wrappers: this.env.capabilities.wall ? 2 : 0 };
+  private watchQuotas(definition: PluginDefinition): void {
+    const root = this.host?.sampleRoot;
+    if (!root) return;
+    const enforcement = describeEnforcement(this.env.capabilities, this.manifest, definition.permissions ?? undefined);
+    this.env.quotas.watch(this.name, root.pid, definition.settings.limits, {
+      canFork: enforcement.childProcess !== 'node-permission',
+      wrappers: root.wrappers,
+    });
   }
 
   private abortStart(): void {
