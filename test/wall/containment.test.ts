@@ -5,10 +5,12 @@
 // The JS attacker has childProcess granted (by the operator's config) so that every file attack is
 // also tried through /bin/sh (`via: 'child'`), where node's permission model no longer stands in
 // front of the wall: what is left is what the kernel enforces.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../helpers/daemon.js';
 import { LANGS, attacker, bootWall, teardown, type WallBoot } from './helpers.js';
 
 type Outcome = { ok: boolean; code?: unknown; value?: unknown };
@@ -74,9 +76,12 @@ describe.each(LANGS)('the wall holds a hostile $lang plugin', (lang) => {
     expect(await daemon.status('sibling')).toMatchObject({ state: 'running', reason: null });
   });
 
-  it("cannot read the host's secrets, the daemon's files, another plugin's folder or /root", async () => {
+  it("cannot read the host's secrets, the daemon's files, another plugin's folder or the daemon's home", async () => {
     const { sandbox } = boot!;
     const stateFile = join(sandbox.stateDir, 'state.json');
+    // A secret in the daemon's home; only warden's own SDK may be bound from there (when warden is installed in it).
+    const homeSecret = join(homedir(), `.warden-test-secret-${process.pid}`);
+    writeFileSync(homeSecret, 'hunter2');
     const targets = [
       '/etc/shadow',
       `/proc/${daemonPid}/environ`,
@@ -86,7 +91,7 @@ describe.each(LANGS)('the wall holds a hostile $lang plugin', (lang) => {
       join(sandbox.stateDir, 'logs'),
       join(sandbox.pluginsDir, 'sibling'),
       join(sandbox.pluginsDir, 'sibling/plugin.json'),
-      '/root',
+      homeSecret,
     ];
     // Each target is there on the host: a failure below is the wall, not a missing file.
     for (const path of targets.filter((p) => !p.startsWith('/proc/'))) expect(existsSync(path), path).toBe(true);
@@ -94,8 +99,15 @@ describe.each(LANGS)('the wall holds a hostile $lang plugin', (lang) => {
     for (const via of vias) {
       for (const path of targets) outcomes[`${via} ${path}`] = await call<Outcome>('read', { path, via });
     }
+    rmSync(homeSecret, { force: true });
     const denied = Object.fromEntries(Object.keys(outcomes).map((key) => [key, expect.objectContaining({ ok: false })]));
     expect(outcomes).toEqual(denied);
+    // Listing the home shows nothing of it, at most the empty path down to warden's own package.
+    const towardsPackage = relative(homedir(), REPO).startsWith('..') ? [] : [relative(homedir(), REPO).split('/')[0]];
+    for (const via of vias) {
+      const listing = await call<Outcome>('read', { path: homedir(), via });
+      if (listing.ok) expect(String(listing.value).split(/\s+/).filter(Boolean)).toEqual(towardsPackage);
+    }
   });
 
   it("holds no secret from the daemon's environment", async () => {
