@@ -65,8 +65,10 @@ export interface DaemonProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnDaemon(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}): DaemonProcess {
-  const proc = spawn(process.execPath, [CLI, 'daemon', '--config', sandbox.configPath], {
+/** Runs the built daemon on `sandbox`; `wrapper` (e.g. setpriv to another user) goes in front of node. */
+export function spawnDaemon(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): DaemonProcess {
+  const argv = [...wrapper, process.execPath, CLI, 'daemon', '--config', sandbox.configPath];
+  const proc = spawn(argv[0]!, argv.slice(1), {
     cwd: sandbox.dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,8 +91,8 @@ export class TestDaemon {
 
   constructor(readonly sandbox: Sandbox) {}
 
-  async start(env: NodeJS.ProcessEnv = {}): Promise<void> {
-    this.daemon = spawnDaemon(this.sandbox, env);
+  async start(env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<void> {
+    this.daemon = spawnDaemon(this.sandbox, env, wrapper);
     const daemon = this.daemon;
     await waitFor(`the daemon's socket at ${this.sandbox.socketPath}`, async () => {
       if (daemon.proc.exitCode !== null) {
