@@ -22,7 +22,7 @@ import {
   writeControl,
 } from './fs.js';
 import { joinArgv } from './join.js';
-import { type Freezer, killUntilEmpty, removeTrees, waitUntil } from './lifecycle.js';
+import { type Freezer, killUntilEmpty, removeTrees, sigkillAll, waitUntil } from './lifecycle.js';
 import { cgroupLimits, checkInstanceName } from './limits.js';
 import type { CgroupDriver, PluginCgroup } from './types.js';
 
@@ -169,6 +169,9 @@ class V1Driver implements CgroupDriver {
       for (const entry of entries) {
         const pid = /^warden-(\d+)$/.exec(entry)?.[1];
         if (pid === undefined || Number(pid) === this.daemonPid || pidAlive(Number(pid))) continue;
+        // A daemon killed while a plugin was starting can leave the sandbox's half-built init behind:
+        // nothing of a dead daemon's plugins may outlive it, so whatever is left is killed first.
+        sigkillAll(pidsIn([join(own, entry)]));
         rmdirTreeSync(join(own, entry));
       }
     }

@@ -23,7 +23,7 @@ import {
   writeControl,
 } from './fs.js';
 import { joinArgv } from './join.js';
-import { type Freezer, killUntilEmpty, removeTrees, waitUntil } from './lifecycle.js';
+import { type Freezer, killUntilEmpty, removeTrees, sigkillAll, waitUntil } from './lifecycle.js';
 import { cgroupLimits, checkInstanceName } from './limits.js';
 import type { CgroupDriver, PluginCgroup } from './types.js';
 
@@ -166,7 +166,10 @@ class V2Driver implements CgroupDriver {
     }
     for (const entry of entries) {
       const dir = join(this.plugins, entry);
-      if (!this.made.has(dir)) rmdirTreeSync(dir);
+      if (this.made.has(dir)) continue;
+      // Left by an earlier daemon of this unit: nothing of its plugins may outlive it.
+      sigkillAll(pidsIn([dir]));
+      rmdirTreeSync(dir);
     }
   }
 }

@@ -185,6 +185,20 @@ suite(title, () => {
     for (const dir of leftover.dirs) expect(existsSync(join(dir, '..'))).toBe(false);
     for (const dir of mine.dirs) expect(existsSync(dir)).toBe(true);
   });
+
+  it("sweep kills what a dead daemon's plugin left running before it removes the folders", async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync('/bin/true').pid!;
+    const leftover = detectCgroups({ daemonPid: dead }).driver!.create('orphan', '1', limits({}));
+    for (const dir of leftover.dirs) tracker.bases.add(join(dir, '..'));
+    const run = tracker.spawnIn(leftover, [PYTHON!, '-c', 'import time; time.sleep(60)']);
+    await waitFor('the orphan in its cgroup', () => leftover.pids().includes(run.child.pid!));
+    v1().sweep();
+    await run.exit;
+    expect(alive(run.child.pid!)).toBe(false);
+    v1().sweep(); // the folders go once the kernel has let go of the dead process
+    for (const dir of leftover.dirs) expect(existsSync(join(dir, '..'))).toBe(false);
+  });
 });
 
 suite(`${title}: refusals`, () => {
