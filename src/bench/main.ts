@@ -169,7 +169,7 @@ async function callsSection(): Promise<void> {
       ['baseline: spawn a bare node child → first answer', `${median(respawn).toFixed(0)} ms`, `${Math.max(...respawn).toFixed(0)} ms`],
     ],
   );
-  console.log('\nGoals (issue 2): (b) p50 within 1.5× of (a); (b) throughput at least 0.5× of (a). PM2 restarts in ~90 ms on this kind of machine (measured by the issue author, not in this run).');
+  console.log('\nGoals: (b) p50 within 1.5× of (a); (b) throughput at least 0.5× of (a). PM2 restarts in ~90 ms on this kind of machine (a reference figure, not measured in this run).');
 }
 
 async function fleetSection(): Promise<void> {
@@ -188,7 +188,7 @@ async function fleetSection(): Promise<void> {
   );
   const pass = fleet.samplingPass;
   console.log(pass ? `\nOne sampling pass: ${pass.ms.toFixed(1)} ms over ${pass.plugins} plugins and ${pass.processes} processes.` : '\nNo sampling pass recorded.');
-  console.log('Goals (issue 3): all plugins answering within 1.3× the bare start; daemon under 2 % of a core and under 100 MB RSS.');
+  console.log('Goals: all plugins answering within 1.3× the bare start; daemon under 2 % of a core and under 100 MB RSS.');
 }
 
 /** BENCH_ONLY=wall|calls|fleet|reload runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */

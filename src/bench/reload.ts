@@ -1,4 +1,4 @@
-// Hot-reload figures (issue 4): a new folder to its first answer, the blue/green swap, and failed calls
+// Hot-reload figures: a new folder to its first answer, the blue/green swap, and failed calls
 // during reloads under a steady stream of calls.
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';

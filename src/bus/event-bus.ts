@@ -1,5 +1,5 @@
 /**
- * The in-daemon event bus behind `warden.emit` and `events.publish` (issue 4, item 7).
+ * The in-daemon event bus behind `warden.emit` and `events.publish`.
  *
  * Every subscriber has its own bounded queue and at most one delivery loop, so events reach a plugin in
  * publish order and one slow plugin only ever backs up its own queue. Publishing never waits: it

@@ -144,10 +144,22 @@ export class PluginHost {
     subprocess.once('exit', (code, signal) => {
       const stderr = subprocess.stderr;
       const exit = this.exitFacts(code, signal);
-      if (!stderr || stderr.readableEnded) return this.markExited(exit);
-      const done = () => this.markExited(exit);
-      stderr.once('end', done);
-      setTimeout(done, EXIT_OUTPUT_GRACE_MS).unref();
+      const report = (): void => {
+        if (!stderr || stderr.readableEnded) return this.markExited(exit);
+        const done = () => this.markExited(exit);
+        stderr.once('end', done);
+        setTimeout(done, EXIT_OUTPUT_GRACE_MS).unref();
+      };
+      // bwrap killed outright: its sandbox follows a moment later (parent-death signal, then the pid
+      // namespace's end). The exit is reported once the plugin's processes are gone.
+      const inside = [this.sandboxInit, this.sandboxedPid()].filter((pid): pid is number => pid !== null);
+      if (inside.every(isGone)) return report();
+      const deadline = Date.now() + SANDBOX_EXIT_MS;
+      const poll = setInterval(() => {
+        if (!inside.every(isGone) && Date.now() < deadline) return;
+        clearInterval(poll);
+        report();
+      }, 5);
     });
     subprocess.once('error', (error) => {
       if (subprocess.pid === undefined) this.markExited({ code: null, signal: null, error: error.message });
@@ -555,6 +567,18 @@ export class PluginHost {
 }
 
 const STDOUT_DROP_REPORT_MS = 10_000;
+/** How long an exit report waits for a killed bwrap's sandbox to follow it. */
+const SANDBOX_EXIT_MS = 2000;
+
+/** Whether a process has ended: no longer there, or a zombie waiting to be reaped. */
+function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
 
 /** What V8 prints when --max-old-space-size is reached. */
 const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;

@@ -1,4 +1,4 @@
-// Prometheus metrics for warden (issue 3, item 9): per-plugin series plus the daemon's own process metrics.
+// Prometheus metrics for warden: per-plugin series plus the daemon's own process metrics.
 export { noMetrics } from './types.js';
 export {
   createPluginMetrics,

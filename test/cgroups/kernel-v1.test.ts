@@ -187,12 +187,15 @@ suite(title, () => {
   });
 
   it("sweep kills what a dead daemon's plugin left running before it removes the folders", async () => {
-    const { spawnSync } = await import('node:child_process');
-    const dead = spawnSync('/bin/true').pid!;
-    const leftover = detectCgroups({ daemonPid: dead }).driver!.create('orphan', '1', limits({}));
+    const { spawn } = await import('node:child_process');
+    // A stand-in daemon, alive while its plugin starts (so no other daemon's sweep takes it first), then gone.
+    const daemon = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const leftover = detectCgroups({ daemonPid: daemon.pid! }).driver!.create('orphan', '1', limits({}));
     for (const dir of leftover.dirs) tracker.bases.add(join(dir, '..'));
     const run = tracker.spawnIn(leftover, [PYTHON!, '-c', 'import time; time.sleep(60)']);
     await waitFor('the orphan in its cgroup', () => leftover.pids().includes(run.child.pid!));
+    daemon.kill('SIGKILL');
+    await new Promise((resolve) => daemon.once('exit', resolve));
     v1().sweep();
     await run.exit;
     expect(alive(run.child.pid!)).toBe(false);
