@@ -44,7 +44,8 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0)) {
         throw invalid('params.timeoutMs: expected a positive integer (milliseconds)');
       }
-      return supervisor.get(name).call(method, p.params ?? null, timeoutMs as number | undefined);
+      // JSON-RPC params, when present, are structured: a call without any (or with null) sends the plugin {}.
+      return supervisor.get(name).call(method, p.params ?? {}, timeoutMs as number | undefined);
     },
     [Method.LogsTail]: (params, connection) => {
       const p = asObject(params ?? {});

@@ -77,7 +77,10 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 /** `daemon.reload`'s result. */
 export interface ReloadResult {
   ok: boolean;
+  /** Why the new config was refused: one line per problem (`config: <key path>: <reason>`). */
   error?: string;
+  /** Applied, but with something the operator should know (keys that only take effect at the next start…); absent when none. */
+  warnings?: string[];
 }
 
 /** `status`'s result; `plugins` holds `PluginStatus` objects. */
@@ -103,6 +106,7 @@ export interface LogsTailResult<E = Record<string, unknown>> {
 export interface PluginCallParams {
   name: string;
   method: string;
+  /** The method's params: an object or an array; left out (or null), the plugin gets {}. */
   params?: unknown;
   timeoutMs?: number;
 }

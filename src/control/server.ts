@@ -1,7 +1,6 @@
 import { chmod, chown, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { JSONRPCErrorException, JSONRPCServer, type JSONRPCRequest } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
@@ -11,8 +10,9 @@ import { Notification } from './protocol.js';
 export interface ControlConnection {
   /** Sends a notification (e.g. `logs.entry`); a no-op once the client has hung up. */
   notify(method: string, params: unknown): void;
-  /** Runs `fn` once the answer to the current request has been written. */
+  /** Runs `fn` once the answer to the current request (or its batch) has been written. */
   afterResponse(fn: () => void): void;
+  /** Runs `fn` once the connection has closed (the client hung up, or half-closed and got every answer). */
   onClose(fn: () => void): void;
 }
 
@@ -37,8 +37,10 @@ export class SocketInUseError extends Error {}
 export const MAX_QUEUED_NOTIFY_BYTES = 4 * 1024 * 1024;
 
 /**
- * Serves NDJSON JSON-RPC 2.0 on a unix socket. A malformed request gets a JSON-RPC error;
- * nothing a client sends can take the daemon down.
+ * Serves NDJSON JSON-RPC 2.0 on a unix socket: requests, notifications and batches (specification §4–6).
+ * A malformed request gets a JSON-RPC error; nothing a client sends can take the daemon down. A client
+ * that half-closes its side after sending (`… | nc -N`, socat, `shutdown(SHUT_WR)`) still gets every
+ * answer; then the daemon closes the connection too (a `logs.tail` follow ends there).
  */
 export async function listenControl(
   options: ControlSocketOptions,
@@ -47,24 +49,12 @@ export async function listenControl(
 ): Promise<ControlServer> {
   await clearStaleSocket(options.path);
   await mkdir(dirname(options.path), { recursive: true });
-  // Expected errors (unknown plugin, bad params) are answers, not incidents; unexpected ones are logged below.
-  const rpc = new JSONRPCServer<ConnectionState>({ errorListener: () => undefined });
-  for (const [name, handler] of Object.entries(methods)) {
-    rpc.addMethod(name, async (params, connection) => {
-      try {
-        return (await handler(params, connection)) ?? null;
-      } catch (error) {
-        if (error instanceof RpcError) throw new JSONRPCErrorException(error.message, error.code, error.data);
-        logger.error({ method: name, stack: (error as Error)?.stack }, `control method ${name} failed`);
-        throw new JSONRPCErrorException(`internal error: ${(error as Error)?.message ?? error}`, ErrorCodes.InternalError);
-      }
-    });
-  }
+  const dispatch = dispatcher(new Map(Object.entries(methods)), logger);
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, rpc, logger);
+    serveConnection(socket, dispatch, logger);
   });
   // No moment where the socket exists with looser permissions than configured.
   const previousUmask = process.umask(0o177);
@@ -87,57 +77,128 @@ export async function listenControl(
   };
 }
 
-interface ConnectionState extends ControlConnection {
-  flushAfterResponse(): void;
-}
+/** Answers one parsed line for one connection: the response to write, or undefined when none is owed. */
+type Dispatch = (message: unknown, connection: ControlConnection) => Promise<unknown>;
 
-function serveConnection(socket: Socket, rpc: JSONRPCServer<ConnectionState>, logger: Logger): void {
+/** One client: its lines in, its answers and notifications out, its subscriptions ended when it goes. */
+function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): void {
   let closed = false;
+  let clientEnded = false;
+  let unanswered = 0;
   const closeHandlers: Array<() => void> = [];
-  let deferred: Array<() => void> = [];
   const write = (message: unknown): void => {
     if (!closed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
   };
   const notify = boundedNotify(socket, write);
-  const connection: ConnectionState = {
-    notify,
-    afterResponse: (fn) => deferred.push(fn),
-    onClose: (fn) => (closed ? fn() : closeHandlers.push(fn)),
-    flushAfterResponse: () => {
-      const run = deferred;
-      deferred = [];
-      for (const fn of run) fn();
-    },
+  const onClose = (fn: () => void): void => void (closed ? fn() : closeHandlers.push(fn));
+  /** A client that has half-closed is done asking: once every line it sent is answered, close our side. */
+  const endIfAnswered = (): void => {
+    if (clientEnded && unanswered === 0 && !socket.writableEnded) socket.end();
   };
   const reader = createLineReader({
     maxLineBytes: MAX_LINE_BYTES,
     onLine: (line) => {
-      let request: unknown;
+      let message: unknown;
       try {
-        request = JSON.parse(line);
+        message = JSON.parse(line);
       } catch (error) {
         write(errorResponse(null, ErrorCodes.ParseError, `parse error: ${(error as Error).message}`));
         return;
       }
-      Promise.resolve(rpc.receive(request as JSONRPCRequest, connection)).then(
-        (response) => {
-          if (response) write(response);
-          connection.flushAfterResponse();
-        },
-        (error: Error) => {
-          write(errorResponse(null, ErrorCodes.InternalError, error.message));
-          logger.error(`control request failed: ${error.message}`);
-        },
-      );
+      const deferred: Array<() => void> = [];
+      unanswered += 1;
+      dispatch(message, { notify, onClose, afterResponse: (fn) => deferred.push(fn) })
+        .then((response) => {
+          if (response !== undefined) write(response);
+          for (const fn of deferred) fn();
+        })
+        .catch((error: Error) => logger.error({ stack: error?.stack }, `control request failed: ${error?.message}`))
+        .finally(() => {
+          unanswered -= 1;
+          endIfAnswered();
+        });
     },
     onOverflow: (bytes) => write(errorResponse(null, ErrorCodes.InvalidRequest, `request of ${bytes} bytes is over the 1 MiB limit`)),
   });
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  socket.once('end', () => {
+    reader.end(); // a last request without its newline still counts
+    clientEnded = true;
+    endIfAnswered();
+  });
   socket.on('error', () => undefined); // a client vanishing mid-answer is not the daemon's problem
   socket.once('close', () => {
     closed = true;
     for (const fn of closeHandlers.splice(0)) fn();
   });
+}
+
+/** A JSON-RPC 2.0 id (§4): a string, a number, or null. */
+type RequestId = string | number | null;
+
+/** A valid Request object (§4); without `id` it is a notification, never answered. */
+interface Request {
+  method: string;
+  params?: unknown;
+  id?: RequestId;
+}
+
+/** An id may be echoed back only when it is one of the three kinds §4 allows. */
+function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || typeof value === 'number' || value === null;
+}
+
+/** A Request object is a JSON object: not null, not an array (a batch). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** §4: "jsonrpc" exactly "2.0", "method" a string, "params" (when present) an array or an object, "id" (when present) a string, number or null. */
+function isRequest(message: unknown): message is Request {
+  return (
+    isPlainObject(message) &&
+    message.jsonrpc === '2.0' &&
+    typeof message.method === 'string' &&
+    (message.params === undefined || (typeof message.params === 'object' && message.params !== null)) &&
+    (message.id === undefined || isRequestId(message.id))
+  );
+}
+
+/**
+ * Answers requests with `methods`: a single request (or notification), or a batch, whose answers come
+ * back as an array in the order of its requests, leaving out notifications; nothing at all for a batch
+ * of notifications (§6). An invalid request is answered with its id when it has a valid one, else null.
+ */
+function dispatcher(methods: Map<string, ControlMethod>, logger: Logger): Dispatch {
+  const answerOne = async (message: unknown, connection: ControlConnection): Promise<unknown> => {
+    if (!isRequest(message)) {
+      const id = isPlainObject(message) && isRequestId(message.id) ? message.id : null;
+      return errorResponse(id, ErrorCodes.InvalidRequest, 'Invalid Request');
+    }
+    const id = message.id ?? null;
+    const handler = methods.get(message.method);
+    let response: unknown;
+    if (!handler) response = errorResponse(id, ErrorCodes.MethodNotFound, 'Method not found');
+    else {
+      try {
+        response = { jsonrpc: '2.0', id, result: (await handler(message.params, connection)) ?? null };
+      } catch (error) {
+        // Expected errors (unknown plugin, bad params) are answers, not incidents; anything else is a bug to log.
+        if (error instanceof RpcError) response = errorResponse(id, error.code, error.message, error.data);
+        else {
+          logger.error({ method: message.method, stack: (error as Error)?.stack }, `control method ${message.method} failed`);
+          response = errorResponse(id, ErrorCodes.InternalError, `internal error: ${(error as Error)?.message ?? error}`);
+        }
+      }
+    }
+    return message.id === undefined ? undefined : response;
+  };
+  return async (message, connection) => {
+    if (!Array.isArray(message)) return answerOne(message, connection);
+    if (message.length === 0) return errorResponse(null, ErrorCodes.InvalidRequest, 'Invalid Request');
+    const answers = (await Promise.all(message.map((one) => answerOne(one, connection)))).filter((answer) => answer !== undefined);
+    return answers.length > 0 ? answers : undefined;
+  };
 }
 
 /**
@@ -171,8 +232,9 @@ function boundedNotify(socket: Socket, write: (message: unknown) => void): (meth
   };
 }
 
-function errorResponse(id: number | string | null, code: number, message: string) {
-  return { jsonrpc: '2.0', id, error: { code, message } };
+/** A JSON-RPC error response; `data` only when there is something in it. */
+function errorResponse(id: RequestId, code: number, message: string, data?: unknown) {
+  return { jsonrpc: '2.0', id, error: data === undefined || data === null ? { code, message } : { code, message, data } };
 }
 
 /** Removes a socket file left by a dead daemon; refuses when a live one answers on it. */

@@ -66,24 +66,53 @@ export const ErrorCodes = {
   PARSE_ERROR: -32700,
   INVALID_REQUEST: -32600,
   METHOD_NOT_FOUND: -32601,
+  /** Bad params: like `callerFault`, it does not count toward opening the plugin's circuit. */
+  INVALID_PARAMS: -32602,
   INTERNAL_ERROR: -32603,
   /** Default code of an error thrown by a method. */
   PLUGIN_ERROR: -32000,
 } as const;
 
+/** The second argument of `new PluginError(message, options)`. */
+export interface PluginErrorOptions {
+  /** The JSON-RPC error code (default -32000, `ErrorCodes.PLUGIN_ERROR`). */
+  code?: number;
+  /** Anything JSON: an object's fields are sent in `error.data`, any other value as `error.data.value`. */
+  data?: unknown;
+  /**
+   * The request was at fault (bad input, a missing record, a forbidden action), not the plugin: the
+   * daemon does not count the error toward opening the plugin's circuit. Sent as `error.data.callerFault: true`.
+   * A plain `Error`, or a `PluginError` without this flag, is a failure of the plugin.
+   */
+  callerFault?: boolean;
+}
+
 /**
  * An error with a JSON-RPC code. Thrown by a method, it is answered with this code, the message and
- * `data: {stack, ...data}`; `ctx.call` rejects with one when the callee answers with an error.
+ * `data: {...data, callerFault?, stack}` (data that is not an object goes under `value`).
+ *
+ *   throw new PluginError('no such feed', { code: 4004, data: { url }, callerFault: true });
+ *   throw new PluginError('clean needs {text}', -32602);   // the older form: (message, code?, data?)
+ *
+ * `ctx.call` rejects with one when the callee answers with an error, `callerFault` set when the
+ * callee's error says so: rethrown as it is, it stays the caller's fault.
  */
 export class PluginError extends Error {
   readonly code: number;
   readonly data: unknown;
+  /** True when the request was at fault, not the plugin (see `PluginErrorOptions.callerFault`). */
+  readonly callerFault: boolean;
 
-  constructor(message: string, code: number = ErrorCodes.PLUGIN_ERROR, data?: unknown) {
+  constructor(message: string, options?: PluginErrorOptions);
+  constructor(message: string, code?: number, data?: unknown);
+  constructor(message: string, codeOrOptions?: number | PluginErrorOptions, data?: unknown) {
     super(message);
+    const options: PluginErrorOptions =
+      codeOrOptions !== null && typeof codeOrOptions === 'object' ? codeOrOptions : { code: codeOrOptions, data };
     this.name = 'PluginError';
-    this.code = Number.isInteger(code) ? code : ErrorCodes.PLUGIN_ERROR;
-    this.data = data;
+    this.code = Number.isInteger(options.code) ? (options.code as number) : ErrorCodes.PLUGIN_ERROR;
+    this.data = options.data;
+    this.callerFault = options.callerFault === true;
   }
 }
 
@@ -303,7 +332,7 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
     }
     let result: unknown;
     try {
-      result = handler(params === undefined ? {} : params);
+      result = handler(params);
     } catch (err) {
       sendError(id, err);
       return;
@@ -331,7 +360,7 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
     if (handler === undefined || method.startsWith(RESERVED_PREFIX)) return; // notifications are never answered
     const failed = (err: unknown): void => logger.error(`notification ${method} failed`, { error: err instanceof Error ? err.message : String(err) });
     try {
-      const r = handler(params === undefined ? {} : params);
+      const r = handler(params);
       if (isThenable(r)) r.then(undefined, failed);
     } catch (err) {
       failed(err);
@@ -347,7 +376,8 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
     pending.delete(msg.id as number);
     const e = msg.error;
     if (e !== undefined && e !== null) {
-      entry.reject(new PluginError(typeof e.message === 'string' ? e.message : 'call failed', typeof e.code === 'number' ? e.code : ErrorCodes.PLUGIN_ERROR, e.data));
+      const callerFault = (e.data as { callerFault?: unknown } | null | undefined)?.callerFault === true;
+      entry.reject(new PluginError(typeof e.message === 'string' ? e.message : 'call failed', { code: typeof e.code === 'number' ? e.code : undefined, data: e.data, callerFault }));
     } else entry.resolve(msg.result === undefined ? null : msg.result);
   };
 
@@ -367,8 +397,10 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
       }
       const m = msg as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: unknown };
       if (typeof m.method === 'string') {
-        if (m.id === undefined) handleNotification(m.method, m.params);
-        else handleRequest(m.id, m.method, m.params);
+        // No params (or null, which JSON-RPC does not allow): a method gets {}, so `({ text }) => …` works.
+        const params = m.params ?? {};
+        if (m.id === undefined) handleNotification(m.method, params);
+        else handleRequest(m.id, m.method, params);
       } else if (m.id !== undefined && ('result' in m || 'error' in m)) {
         handleResponse(m as Parameters<typeof handleResponse>[0]);
       } else {
@@ -440,14 +472,17 @@ interface ErrorObject {
 /** Maps anything a handler threw to a JSON-RPC error object. Works across SDK copies (no instanceof). */
 function toErrorObject(thrown: unknown): ErrorObject {
   if (thrown instanceof Error) {
-    const e = thrown as Error & { code?: unknown; data?: unknown };
+    const e = thrown as Error & { code?: unknown; data?: unknown; callerFault?: unknown };
     const isPluginError = e.name === 'PluginError' && typeof e.code === 'number';
     const code = isPluginError ? (e.code as number) : ErrorCodes.PLUGIN_ERROR;
-    let data: Record<string, unknown> = { stack: e.stack };
+    let data: Record<string, unknown> = {};
     if (isPluginError && e.data !== undefined) {
-      if (e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data)) data = { ...(e.data as Record<string, unknown>), stack: e.stack };
-      else data = { value: e.data, stack: e.stack };
+      if (e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data)) data = { ...(e.data as Record<string, unknown>) };
+      else data = { value: e.data };
     }
+    // Where the daemon looks to tell the caller's fault from the plugin's (contract §7).
+    if (isPluginError && e.callerFault === true) data.callerFault = true;
+    data.stack = e.stack;
     return { code, message: e.message, data };
   }
   let message: string;
