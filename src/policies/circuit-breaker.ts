@@ -1,4 +1,5 @@
 import type { CircuitState } from '../supervisor/types.js';
+import type { CallOutcome } from './call-outcome.js';
 import type { Clock } from './clock.js';
 
 export interface CircuitSettings {
@@ -27,12 +28,13 @@ type Phase = 'closed' | 'open' | 'half-open';
  *
  * onChange fires synchronously for every transition, including the derived open → half-open one;
  * that one is reported when it is first observed (by state, tryAcquire, release, retryAfterMs or
- * consecutiveFailures), not at the instant the cooldown ends.
+ * consecutiveFailures), not at the instant the cooldown ends. Its third argument is the count of
+ * consecutive failed calls at that moment (0 once closed), so a listener need not read the breaker back.
  */
 export class CircuitBreaker {
   private settings: CircuitSettings;
   private readonly clock: Clock;
-  private readonly onChange: ((from: CircuitState, to: CircuitState) => void) | undefined;
+  private readonly onChange: ((from: CircuitState, to: CircuitState, failures: number) => void) | undefined;
 
   private phase: Phase = 'closed';
   private openedAt = 0;
@@ -47,7 +49,7 @@ export class CircuitBreaker {
   constructor(
     settings: CircuitSettings,
     clock: Clock,
-    onChange?: (from: CircuitState, to: CircuitState) => void,
+    onChange?: (from: CircuitState, to: CircuitState, failures: number) => void,
   ) {
     this.settings = normalize(settings);
     this.clock = clock;
@@ -76,11 +78,11 @@ export class CircuitBreaker {
   }
 
   /**
-   * Report the outcome of a permitted call. 'neutral' is a failure that does not count
-   * (-32601, -32602): it neither trips nor closes the circuit, but a trial permit is released.
+   * Report the outcome of a permitted call. 'neutral' is a failure that does not count (the caller's
+   * fault: see classifyCallOutcome): it neither trips nor closes the circuit, but a trial permit is released.
    * Releasing the same permit twice, or a permit from before the circuit last closed, is ignored.
    */
-  release(permit: CircuitPermit, outcome: 'success' | 'failure' | 'neutral'): void {
+  release(permit: CircuitPermit, outcome: CallOutcome): void {
     if (!(permit instanceof Permit)) throw new TypeError('CircuitBreaker.release: not a permit from this breaker');
     if (permit.released) return;
     permit.released = true;
@@ -163,7 +165,7 @@ export class CircuitBreaker {
     const from = this.phase;
     if (from === next) return;
     this.phase = next;
-    this.onChange?.(from, next);
+    this.onChange?.(from, next, this.consecutive);
   }
 }
 

@@ -2,20 +2,12 @@ import type { CircuitSettings } from '../config/types.js';
 import type { PluginHost } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { PluginMetrics } from '../metrics/types.js';
+import { classifyCallOutcome, type CallOutcome } from '../policies/call-outcome.js';
 import { CircuitBreaker } from '../policies/circuit-breaker.js';
 import type { Clock } from '../policies/clock.js';
 import type { CircuitState, RecentError } from './types.js';
 
-export type CallOutcome = 'success' | 'failure' | 'neutral';
-
-/**
- * Which failed calls count against the circuit (contract §7): errors, timeouts and exits do;
- * "method not found" and "invalid params" are the caller's mistake, not the plugin's ill health.
- */
-export function classifyCallOutcome(error: RpcError): CallOutcome {
-  if (error.code === ErrorCodes.MethodNotFound || error.code === ErrorCodes.InvalidParams) return 'neutral';
-  return 'failure';
-}
+export { classifyCallOutcome, type CallOutcome };
 
 /** The last few failed calls of one plugin, for `plugin.get`. */
 export class RecentErrors {
@@ -43,7 +35,18 @@ export interface CallGateOptions {
   metrics: PluginMetrics;
   /** A call that failed in a way that counts: it becomes the plugin's lastError. */
   onFailure(method: string, error: RpcError): void;
+  /** Where the gate says what happened (the plugin's logger, so each line carries its name). */
+  log(): CallLog;
 }
+
+/** The two levels the gate logs at; a pino logger is one. */
+export interface CallLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
+/** Longest error message quoted in a failed call's log line. */
+const SUMMARY_CHARS = 300;
 
 /**
  * Everything between an accepted call and the plugin's process: the circuit breaker, the
@@ -53,10 +56,17 @@ export interface CallGateOptions {
 export class CallGate {
   private readonly circuit: CircuitBreaker;
   private readonly recent = new RecentErrors(20);
+  private cooldownMs: number;
+  /** Why the circuit is being closed by hand (an operator's action), for the line that says so. */
+  private closing: string | null = null;
 
   constructor(private readonly options: CallGateOptions) {
     const { plugin, metrics } = options;
-    this.circuit = new CircuitBreaker(options.circuit, options.clock, (_from, to) => metrics.setCircuit(plugin, to));
+    this.cooldownMs = options.circuit.cooldownMs;
+    this.circuit = new CircuitBreaker(options.circuit, options.clock, (from, to, failures) => {
+      metrics.setCircuit(plugin, to);
+      this.logCircuit(from, to, failures);
+    });
     metrics.setCircuit(plugin, this.circuit.state);
   }
 
@@ -69,11 +79,18 @@ export class CallGate {
   }
 
   updateSettings(circuit: CircuitSettings): void {
+    this.cooldownMs = circuit.cooldownMs;
     this.circuit.updateSettings(circuit);
   }
 
-  reset(): void {
-    this.circuit.reset();
+  /** The operator acted (restart, enable, …): closed, streak forgotten; `why` goes in the log line, if it was not closed already. */
+  reset(why: string): void {
+    this.closing = why;
+    try {
+      this.circuit.reset();
+    } finally {
+      this.closing = null;
+    }
   }
 
   async call(host: PluginHost, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
@@ -102,10 +119,48 @@ export class CallGate {
       const rpcError =
         error instanceof RpcError ? error : new RpcError(ErrorCodes.InternalError, String((error as Error)?.message ?? error));
       const outcome = classifyCallOutcome(rpcError);
+      // Said before the circuit moves, so the log reads in order: the failed call, then the circuit opening.
+      this.logFailedCall(method, rpcError, outcome);
       this.circuit.release(permit, outcome);
       this.recent.add(method, rpcError, this.options.clock.now());
       if (outcome === 'failure') this.options.onFailure(method, rpcError);
       throw rpcError;
     }
   }
+
+  /** One line per failed call: method, code and the message's first line; the caller's fault at info, the rest at warn. */
+  private logFailedCall(method: string, error: RpcError, outcome: CallOutcome): void {
+    const summary = `call ${method} failed: ${error.code} ${oneLine(error.message)}`;
+    const fields = { method, code: error.code };
+    if (outcome === 'failure') this.options.log().warn(fields, summary);
+    else this.options.log().info(fields, `${summary} (the caller's fault: not counted against the circuit)`);
+  }
+
+  /** Every move of the circuit, with why: open (warn), half-open and closed (info). */
+  private logCircuit(from: CircuitState, to: CircuitState, failures: number): void {
+    const log = this.options.log();
+    const failFast = `calls fail fast with ${ErrorCodes.CircuitOpen} for ${formatMs(this.cooldownMs)}`;
+    if (to === 'open') {
+      const fields = { circuit: to, failures, cooldownMs: this.cooldownMs };
+      if (from === 'half-open') log.warn(fields, `circuit open again: the trial call failed; ${failFast}`);
+      else log.warn(fields, `circuit open after ${failures} consecutive failed calls: ${failFast}`);
+    } else if (to === 'half-open') {
+      log.info({ circuit: to }, 'circuit half-open: the next call is a trial');
+    } else {
+      log.info({ circuit: to }, `circuit closed: ${this.closing ?? 'the trial call succeeded'}`);
+    }
+  }
+}
+
+/** The first line of a message, shortened: a log line stays one line. */
+function oneLine(message: string): string {
+  const lines = message.trim().split(/\r?\n/);
+  const first = lines[0] ?? '';
+  if (first.length > SUMMARY_CHARS) return `${first.slice(0, SUMMARY_CHARS)}…`;
+  return lines.length > 1 ? `${first} …` : first;
+}
+
+/** 300 → "300ms", 30000 → "30s", 1500 → "1.5s". */
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(3))}s`;
 }

@@ -7,6 +7,8 @@ import type { LogSystem } from '../logging/index.js';
 import type { DiscoveredPlugin, Manifest, Permissions, PluginKind } from '../manifest/types.js';
 import { backoffDelay } from '../policies/backoff.js';
 import type { Clock } from '../policies/clock.js';
+import { configDisabledReason, disabledReason } from '../policies/enablement.js';
+import { countsAsRestart, startsWithClosedCircuit, type LaunchCause } from '../policies/launch-cause.js';
 import { describeExhaustion, RestartBudget } from '../policies/restart-budget.js';
 import { PluginStateMachine } from '../policies/state-machine.js';
 import { cgroupLimits, type PluginCgroup } from '../cgroups/index.js';
@@ -60,6 +62,9 @@ export interface PluginDefinition {
 
 type Operation = () => Promise<void>;
 
+/** What the operator may ask of a plugin on the control socket (each is logged with `by: "operator"`). */
+type OperatorAction = 'start' | 'stop' | 'restart' | 'enable' | 'disable';
+
 /**
  * One plugin under supervision: the state machine, its current process, the restart budget and the circuit.
  * Lifecycle operations run one at a time; a stop cuts short a start in progress.
@@ -82,7 +87,6 @@ export class ManagedPlugin {
   private startedAt: string | null = null;
   private restarts = 0;
   private usage: UsageSample | null = null;
-  private launches = 0;
   /** A reload refused for want of approval: the version to swap in once the operator grants it. */
   private refusedReload: PluginDefinition | null = null;
   /** Numbers each process instance, so each gets a cgroup of its own. */
@@ -103,18 +107,16 @@ export class ManagedPlugin {
         if (error.code === ErrorCodes.PluginExited) return;
         this.lastError = { time: this.nowIso(), kind: 'call', message: `${method}: ${error.message}` };
       },
+      log: () => this.log(),
     });
-    const persisted = env.store.get(name);
     let initial: PluginState = 'stopped';
+    const held = this.disabledReasonFor(definition);
     if (!definition.discovered.ok) {
       initial = 'invalid';
       this.reason = definition.discovered.reason;
-    } else if (persisted?.disabled) {
+    } else if (held) {
       initial = 'disabled';
-      this.reason = persisted.reason ?? 'disabled';
-    } else if (!definition.enabledByConfig) {
-      initial = 'disabled';
-      this.reason = `disabled in config (plugins.${name}.enabled: false)`;
+      this.reason = held;
     }
     this.machine = new PluginStateMachine(initial, (from, to) => this.onStateChange(from, to));
     env.metrics.setState(name, initial);
@@ -151,9 +153,21 @@ export class ManagedPlugin {
    * starts beside the old with the old one's snapshot, and takes the calls only once it has
    * answered its handshake and a health check; the old one finishes its calls in flight, then
    * stops. A new version that fails never takes traffic and costs the old one nothing.
+   * A config that disables it (`plugins.<name>.enabled: false`) stops it instead; one that no
+   * longer does starts it again, unless the operator's persisted disable still holds it.
    */
   reload(next: PluginDefinition): Promise<void> {
     return this.exclusive(async () => {
+      const held = this.disabledReasonFor(next);
+      if (held) {
+        await this.holdDisabled(next, held);
+        return;
+      }
+      if (this.state === 'disabled') {
+        // Only the config held it (a persisted disable would still hold): it no longer does.
+        await this.releasedByConfig(next);
+        return;
+      }
       const old = this.host;
       if (this.state !== 'running' || !old) {
         await this.adopt(next);
@@ -204,8 +218,47 @@ export class ManagedPlugin {
     if (this.state === 'invalid') {
       this.reason = null;
       this.machine.to('stopped');
-      await this.launch();
+      await this.launch('reload');
     }
+  }
+
+  /**
+   * Something keeps it disabled (the config, or a persisted disable): whatever runs stops through the
+   * ladder, and it rests `disabled` with the reason. Nothing is persisted here: the config says it.
+   */
+  private async holdDisabled(next: PluginDefinition, reason: string): Promise<void> {
+    this.refusedReload = null;
+    const was = this.state;
+    if (was !== 'disabled' && next.discovered.ok) this.log().info(reason); // the cause, before what it does
+    if (was !== 'disabled' && was !== 'invalid') await this.halt('disabled');
+    if (!next.discovered.ok) {
+      await this.adopt(next); // invalid says more than disabled
+      return;
+    }
+    this.updateDefinition(next);
+    if (this.state === 'invalid') this.machine.to('disabled');
+    this.reason = reason;
+  }
+
+  /** The config enables it again (`plugins.<name>.enabled: true`) and nothing else holds it: it starts. */
+  private async releasedByConfig(next: PluginDefinition): Promise<void> {
+    if (!next.discovered.ok) {
+      await this.adopt(next);
+      return;
+    }
+    this.updateDefinition(next);
+    this.reason = null;
+    this.log().info(`enabled in config (plugins.${this.name}.enabled: true): starting it`);
+    await this.launch('config');
+  }
+
+  /** Why `definition` must keep this plugin disabled (a persisted disable first, then the config), or null. */
+  private disabledReasonFor(definition: PluginDefinition): string | null {
+    const persisted = this.env.store.get(this.name);
+    return disabledReason(this.name, {
+      persisted: persisted?.disabled ? { reason: persisted.reason } : null,
+      enabledByConfig: definition.enabledByConfig,
+    });
   }
 
   /** The old instance keeps serving; the failure is shown, and does not count against its restart budget. */
@@ -239,23 +292,27 @@ export class ManagedPlugin {
   /** First start at daemon start-up: only plugins that are neither invalid nor disabled. */
   boot(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.state === 'stopped' || this.state === 'waiting') await this.launch();
+      if (this.state === 'stopped' || this.state === 'waiting') await this.launch('boot');
     });
   }
 
+  /** `warden start`: a stopped (or waiting, or backing off) plugin starts now, with a closed circuit. */
   start(): Promise<void> {
     this.refuseIn(['invalid', 'disabled'], 'start');
+    this.logOperator('start');
     return this.exclusive(async () => {
       this.refuseIn(['invalid', 'disabled'], 'start');
       if (this.state === 'running' || this.state === 'starting') return;
       this.cancelRestartTimer();
       this.reason = null;
-      await this.launch();
+      await this.launch('operator', 'start');
     });
   }
 
+  /** `warden stop`: down through the ladder, and it stays `stopped` until `warden start`. */
   stop(): Promise<void> {
     this.refuseIn(['invalid', 'disabled'], 'stop');
+    this.logOperator('stop');
     this.abortStart();
     return this.exclusive(async () => {
       this.refuseIn(['invalid', 'disabled'], 'stop');
@@ -264,35 +321,49 @@ export class ManagedPlugin {
     });
   }
 
+  /** `warden restart`: a new process with a closed circuit; not counted in RESTARTS (that counts failures). */
   restart(): Promise<void> {
     this.refuseIn(['invalid', 'disabled'], 'restart');
+    this.logOperator('restart');
     this.abortStart();
     return this.exclusive(async () => {
       this.refuseIn(['invalid', 'disabled'], 'restart');
       await this.halt('stopped');
       this.reason = null;
-      await this.launch();
+      await this.launch('operator', 'restart');
     });
   }
 
+  /**
+   * `warden enable`: lifts the persisted disable (the operator's, or a spent restart budget) and starts
+   * with a full budget and a closed circuit. Refused while the config disables it: only the config can
+   * lift that, and it would come back on the next reload.
+   */
   enable(): Promise<void> {
     this.refuseIn(['invalid'], 'enable');
+    this.refuseHeldByConfig('enable');
+    this.logOperator('enable');
     return this.exclusive(async () => {
       if (this.state !== 'disabled') return;
+      this.refuseHeldByConfig('enable');
       await this.env.store.clearDisabled(this.name);
       this.budget.reset();
-      this.calls.reset();
       this.reason = null;
-      await this.launch();
+      await this.launch('operator', 'enable');
     });
   }
 
+  /**
+   * `warden disable`: down through the ladder, persisted so it survives daemon restarts and outlasts
+   * the config (one disabled by the config gets the operator's disable on top).
+   */
   disable(reason = 'disabled by the operator'): Promise<void> {
     this.refuseIn(['invalid'], 'disable');
+    this.logOperator('disable');
     this.abortStart();
     return this.exclusive(async () => {
-      if (this.state === 'disabled' || this.state === 'invalid') return;
-      await this.halt('disabled');
+      if (this.state === 'invalid' || this.env.store.get(this.name)?.disabled) return;
+      if (this.state !== 'disabled') await this.halt('disabled');
       this.reason = reason;
       await this.env.store.setDisabled(this.name, reason);
     });
@@ -316,7 +387,7 @@ export class ManagedPlugin {
     const refused = this.refusedReload;
     if (refused && this.state === 'running' && refused.approval().approved) return this.reload(refused);
     return this.exclusive(async () => {
-      if (this.state === 'waiting') return this.launch();
+      if (this.state === 'waiting') return this.launch('approval');
       if (!['running', 'starting', 'backoff'].includes(this.state)) return;
       const blocked = this.blockedBy();
       if (!blocked) return;
@@ -329,7 +400,7 @@ export class ManagedPlugin {
   /** Its dependencies may be satisfied now: start if it was waiting for them. */
   resume(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.state === 'waiting') await this.launch();
+      if (this.state === 'waiting') await this.launch('dependency');
     });
   }
 
@@ -413,10 +484,15 @@ export class ManagedPlugin {
     return this.calls.recentErrors();
   }
 
-  /** Spawns a process and completes the handshake; a failure goes to the restart policy. Runs under the lock. */
-  private async launch(): Promise<void> {
+  /**
+   * Spawns a process and completes the handshake; a failure goes to the restart policy. Runs under the lock.
+   * `cause` decides whether it counts as a restart and whether it begins with a closed circuit
+   * (`action` names the operator's, for the log).
+   */
+  private async launch(cause: LaunchCause, action?: OperatorAction): Promise<void> {
     const discovered = this.definition.discovered;
     if (!discovered.ok) return;
+    if (startsWithClosedCircuit(cause)) this.calls.reset(action ? `${action} by the operator` : 'enabled again in config');
     const dependencies = this.definition.dependencies();
     if (!dependencies.ok) {
       // It starts by itself once they are satisfied (the supervisor calls resume()).
@@ -434,8 +510,10 @@ export class ManagedPlugin {
     }
     this.startAborted = false;
     this.machine.to('starting');
-    if (this.launches++ > 0) this.restarts++;
-    this.env.metrics.setRestarts(this.name, this.restarts);
+    if (countsAsRestart(cause)) {
+      this.restarts++;
+      this.env.metrics.setRestarts(this.name, this.restarts);
+    }
     const { settings } = this.definition;
     let host: PluginHost;
     try {
@@ -583,7 +661,7 @@ export class ManagedPlugin {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.background(async () => {
-        if (this.state === 'backoff') await this.launch();
+        if (this.state === 'backoff') await this.launch('failure');
       });
     }, delay);
   }
@@ -613,15 +691,39 @@ export class ManagedPlugin {
     this.restartTimer = null;
   }
 
+  /** Refuses an operator action in the given states, with the reason and what would lift it. */
   private refuseIn(states: PluginState[], action: string): void {
     if (!states.includes(this.state)) return;
-    const hint = this.state === 'disabled' && action !== 'disable' ? '; run `warden enable` first' : '';
+    const hint = this.state === 'disabled' && action !== 'disable' ? `; ${this.liftHint()}` : '';
     const why = this.reason ? ` (${this.reason})` : '';
     throw new RpcError(
       ErrorCodes.NotAllowedInState,
       `cannot ${action} plugin ${this.name}: it is ${this.state}${why}${hint}`,
       { state: this.state },
     );
+  }
+
+  /** While the config disables it, `warden enable` cannot: the config's next reading would disable it again. */
+  private refuseHeldByConfig(action: string): void {
+    if (this.state !== 'disabled' || this.definition.enabledByConfig) return;
+    throw new RpcError(
+      ErrorCodes.NotAllowedInState,
+      `cannot ${action} plugin ${this.name}: it is ${configDisabledReason(this.name)}; ${this.liftHint()}`,
+      { state: this.state },
+    );
+  }
+
+  /** What the operator does to lift a disable: the config's, the persisted one, or both in that order. */
+  private liftHint(): string {
+    const persisted = this.env.store.get(this.name)?.disabled === true;
+    if (this.definition.enabledByConfig) return 'run `warden enable` first';
+    const config = `set plugins.${this.name}.enabled: true in the config and run \`warden reload\``;
+    return persisted ? `${config}, then \`warden enable\`` : config;
+  }
+
+  /** Every operator action is in the plugin's log, at info, before what it causes. */
+  private logOperator(action: OperatorAction): void {
+    this.log().info({ by: 'operator', action }, `${action} requested by the operator`);
   }
 
   /** Runs lifecycle operations one at a time; errors reach the caller, never the queue. */

@@ -46,6 +46,7 @@ export class Supervisor {
       onOverflow: (name, dropped) =>
         this.logger.warn({ plugin: name, dropped }, `events for ${name} are arriving faster than it takes them: dropped the ${dropped} oldest`),
       onError: (name, error) => this.logger.error({ plugin: name }, `event delivery to ${name} failed: ${error.message}`),
+      onOutcome: (name, outcome, count) => env.metrics.countEvents(name, outcome, count),
     });
     this.env = {
       ...env,
@@ -129,7 +130,11 @@ export class Supervisor {
     return this.bus.publish({ topic, data, source: 'operator' });
   }
 
-  /** A re-read config: plugins whose effective settings changed are reloaded blue/green; the rest keep running untouched. */
+  /**
+   * A re-read config: plugins whose effective settings changed are reloaded blue/green; the rest keep running
+   * untouched. One the config now disables (`plugins.<name>.enabled: false`) stops and rests disabled; one it
+   * enables again starts (ManagedPlugin.reload decides).
+   */
   async applyConfig(config: Config): Promise<void> {
     this.config = config;
     // Shared with every plugin: the next start of each uses these.
@@ -139,7 +144,9 @@ export class Supervisor {
       [...this.plugins].map(async ([name, plugin]) => {
         const next = this.definitionFor(name, plugin.discovered);
         if (sameSettings(plugin.definitionSnapshot(), next)) return;
-        this.logger.info({ plugin: name }, `config for ${name} changed; reloading it`);
+        // Disabled before or after: the plugin says what it does (stops, stays disabled, starts).
+        const toggled = !next.enabledByConfig || !plugin.definitionSnapshot().enabledByConfig;
+        this.logger.info({ plugin: name }, `config for ${name} changed${toggled ? '' : '; reloading it'}`);
         await plugin.reload(next);
       }),
     );
@@ -155,7 +162,7 @@ export class Supervisor {
     if (!entry.ok) throw new RpcError(ErrorCodes.NotAllowedInState, `cannot grant plugin ${name}: its manifest is invalid (${entry.reason})`);
     const permissions = effectivePermissions(entry.manifest.permissions, pluginOverride(this.config, name)?.permissions, entry.dir);
     await this.env.store.setGrant(name, beyondBaseline(permissions, realPath(entry.dir)), entry.manifest.version);
-    this.logger.info({ plugin: name }, `permissions of ${name} ${entry.manifest.version} approved by the operator`);
+    this.logger.info({ plugin: name, by: 'operator', action: 'grant' }, `permissions of ${name} ${entry.manifest.version} approved by the operator`);
     await plugin.reconsider();
   }
 
@@ -163,7 +170,7 @@ export class Supervisor {
   async revoke(name: string): Promise<void> {
     const plugin = this.get(name);
     await this.env.store.clearGrant(name);
-    this.logger.info({ plugin: name }, `permissions of ${name} withdrawn by the operator`);
+    this.logger.info({ plugin: name, by: 'operator', action: 'revoke' }, `permissions of ${name} withdrawn by the operator`);
     await plugin.reconsider();
   }
 
@@ -272,9 +279,15 @@ export class Supervisor {
     const schedules = new PluginSchedules({
       plugin: plugin.name,
       schedules: specs,
-      call: (method, params) => plugin.call(method, params),
+      call: (method, params) => {
+        this.env.metrics.scheduleRun(plugin.name);
+        return plugin.call(method, params);
+      },
       isRunning: () => plugin.state === 'running',
-      onSkip: (index, why) => log.debug(`schedule ${specs[index]?.cron} ${specs[index]?.method} skipped: ${why}`),
+      onSkip: (index, why) => {
+        this.env.metrics.scheduleSkipped(plugin.name, why);
+        log.debug(`schedule ${specs[index]?.cron} ${specs[index]?.method} skipped: ${why}`);
+      },
       onError: (index, error) => log.warn(`schedule ${specs[index]?.cron} ${specs[index]?.method} failed: ${error.message}`),
     });
     this.schedules.set(plugin.name, schedules);

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/control/client.js';
@@ -182,5 +182,33 @@ describe('why a start failed', () => {
     expect(status.lastError!.message).not.toMatch(/Node\.js v\d/);
     const { entries } = await daemon.request<{ entries: Array<{ level: string; msg: string }> }>('logs.tail', { name: 'broken', level: 'warn' });
     expect(entries.some((e) => e.level === 'warn' && /SyntaxError/.test(e.msg))).toBe(true);
+  });
+
+  it('names the error in the reason, in backoff and once disabled', async () => {
+    await boot(
+      { defaults: { ...FAST_DEFAULTS, restart: { initialDelayMs: 400, maxDelayMs: 400, maxRestarts: 1, windowMs: 60000 } } },
+      { broken: { files: { 'index.js': 'const x = ;\n' } } },
+    );
+    const backoff = await daemon.waitForState('broken', 'backoff');
+    expect(backoff.reason).toMatch(/^start: exited during start \(.*SyntaxError: Unexpected token.*\); restarting in \d+ms$/);
+    const disabled = await daemon.waitForState('broken', 'disabled');
+    expect(disabled.reason).toMatch(/^2 failures in 60s; last: start: exited during start \(.*SyntaxError: Unexpected token/);
+    expect(disabled.lastError).toMatchObject({ kind: 'start', message: expect.stringMatching(/SyntaxError: Unexpected token/) });
+    expect(disabled.restarts).toBe(1);
+  });
+
+  it('names the error of a failed reload in the reason and lastError, and the old version keeps serving', async () => {
+    await boot({ hotReload: { enabled: false } }, { alpha: {} });
+    const before = await daemon.waitForState('alpha', 'running');
+    writeFileSync(join(sandbox.pluginsDir, 'alpha/index.js'), 'const x = ;\n');
+    // A changed plugins.alpha.config swaps it blue/green: the new instance loads the broken file.
+    sandbox.writeConfig({ hotReload: { enabled: false }, defaults: FAST_DEFAULTS, plugins: { alpha: { config: { v: 2 } } } });
+    expect(await daemon.request('daemon.reload')).toEqual({ ok: true });
+    const status = await daemon.status('alpha');
+    expect(status).toMatchObject({ state: 'running', pid: before.pid, restarts: 0 });
+    expect(status.reason).toMatch(/^reload failed: exited during start \(.*SyntaxError: Unexpected token/);
+    expect(status.lastError).toMatchObject({ kind: 'reload', message: expect.stringMatching(/SyntaxError: Unexpected token/) });
+    expect(status.lastError!.message).not.toMatch(/Node\.js v\d/);
+    expect(await daemon.call('alpha', 'echo', 'still')).toBe('still');
   });
 });

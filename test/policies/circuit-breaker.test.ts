@@ -199,6 +199,23 @@ describe('CircuitBreaker', () => {
     expect(() => cb.release({ trial: false }, 'success')).toThrow(TypeError);
   });
 
+  it('tells onChange the consecutive failures at each transition, so a listener need not read the breaker back', () => {
+    const seen: Array<[CircuitState, CircuitState, number]> = [];
+    const b = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 1_000 }, clock, (f, t, failures) => seen.push([f, t, failures]));
+    for (let i = 0; i < 2; i++) b.release(b.tryAcquire()!, 'failure');
+    clock.advance(1_000);
+    b.release(b.tryAcquire()!, 'failure'); // the trial fails
+    clock.advance(1_000);
+    b.release(b.tryAcquire()!, 'success'); // the next trial succeeds
+    expect(seen).toEqual([
+      ['closed', 'open', 2],
+      ['open', 'half-open', 2],
+      ['half-open', 'open', 3],
+      ['open', 'half-open', 3],
+      ['half-open', 'closed', 0],
+    ]);
+  });
+
   it('works without an onChange listener', () => {
     const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 0 }, clock);
     b.release(b.tryAcquire()!, 'failure');
