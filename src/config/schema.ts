@@ -38,7 +38,12 @@ const pathString = () =>
 
 /** A mapping whose keys are all optional; `key:` with nothing after it (null) counts as absent. */
 function section<T extends z.core.$ZodLooseShape>(shape: T) {
-  return z.preprocess((v) => (v === null ? undefined : v), z.strictObject(shape).prefault({} as never));
+  return sectionOf(z.strictObject(shape));
+}
+
+/** `section` for an object schema built by hand (one with a check across its keys). */
+function sectionOf<T extends z.ZodObject>(object: T) {
+  return z.preprocess((v) => (v === null ? undefined : v), object.prefault({} as never));
 }
 
 const modeMessage = (v: unknown) => `expected an octal file mode like "0660", got ${show(v)}`;
@@ -188,12 +193,25 @@ export const configSchema = z.strictObject({
     startTimeoutMs: positiveMs().default(10_000),
     stopTimeoutMs: positiveMs().default(5_000),
     health: section({ intervalMs: positiveMs().default(5_000), timeoutMs: positiveMs().default(2_000) }),
-    restart: section({
-      initialDelayMs: nonNegativeMs().default(100),
-      maxDelayMs: positiveMs().default(30_000),
-      maxRestarts: nonNegativeInt().default(5),
-      windowMs: positiveMs().default(60_000),
-    }),
+    restart: sectionOf(
+      z
+        .strictObject({
+          initialDelayMs: nonNegativeMs().default(100),
+          maxDelayMs: positiveMs().default(30_000),
+          maxRestarts: nonNegativeInt().default(5),
+          windowMs: positiveMs().default(60_000),
+        })
+        .superRefine((r, ctx) => {
+          if (r.maxDelayMs < r.initialDelayMs) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['maxDelayMs'],
+              message: `must be at least initialDelayMs (${r.initialDelayMs}), got ${r.maxDelayMs}`,
+              input: r.maxDelayMs,
+            });
+          }
+        }),
+    ),
     circuit: section({ failureThreshold: positiveInt().default(5), cooldownMs: positiveMs().default(30_000) }),
     // What a plugin may write on stdout/stderr: sustained lines per second, a burst above it, bytes per second.
     output: section({

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { controlMethods } from '../control/methods.js';
@@ -30,7 +31,7 @@ export interface DaemonOptions {
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(options.configPath);
+    config = loadConfig(options.configPath, { checkHost: true });
   } catch (error) {
     process.stderr.write(`${error instanceof ConfigError ? error.message : `config: ${(error as Error).message}`}\n`);
     process.exit(EXIT_CONFIG);
@@ -42,6 +43,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     { version: WARDEN_VERSION, config: config.file, pluginsDir: config.pluginsDir },
     `warden ${WARDEN_VERSION} starting (pid ${process.pid})`,
   );
+  // What the keys bound at start (pluginsDir, socket, hotReload…) hold for as long as this process runs.
+  const boundAtStart = config;
+  const missingPlugins = await pluginsDirWarning(boundAtStart.pluginsDir, boundAtStart.hotReload.enabled);
+  if (missingPlugins) logger.warn(missingPlugins);
   const capabilities = await detectCapabilities({ sandboxUser: config.sandbox.user });
   // What contains plugins on this host, said once; anything unenforced is a warning, never silent.
   for (const { level, text } of describeCapabilities(capabilities)) logger[level](`sandbox: ${text}`);
@@ -61,18 +66,25 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const reload = async (): Promise<ReloadResult> => {
     let next: Config;
     try {
-      next = loadConfig(options.configPath);
+      next = loadConfig(options.configPath, { checkHost: true });
     } catch (error) {
-      const message = error instanceof ConfigError ? error.message : `config: ${(error as Error).message}`;
-      logger.error(`reload refused, keeping the running config: ${message}`);
-      return { ok: false, error: message };
+      // Every problem, one line each (the CLI prints them as they are); one log entry listing them all.
+      const problems = error instanceof ConfigError ? error.lines : [`config: ${(error as Error).message}`];
+      logger.error({ problems }, `reload refused, keeping the running config: ${problems.join('; ')}`);
+      return { ok: false, error: problems.join('\n') };
     }
-    warnAboutRestartOnlyKeys(config, next, logs);
+    // Said in the log and handed to the client that asked (`warden reload` prints them).
+    const warnings: string[] = [];
+    const restartOnly = restartOnlyKeysWarning(boundAtStart, next);
+    if (restartOnly) warnings.push(restartOnly);
     config = next;
     logs.setLevel(next.logging.level);
     await supervisor.applyConfig(next);
+    const missing = await pluginsDirWarning(boundAtStart.pluginsDir, boundAtStart.hotReload.enabled);
+    if (missing) warnings.push(missing);
     logger.info(`config reloaded from ${next.file}`);
-    return { ok: true };
+    for (const warning of warnings) logger.warn(warning);
+    return warnings.length > 0 ? { ok: true, warnings } : { ok: true };
   };
 
   // Every plugin is listed (stopped, invalid or disabled) before the first client can ask.
@@ -94,8 +106,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
 
-  const watcher = config.hotReload.enabled ? await watchPlugins(config, supervisor, logs) : null;
-  installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store, watcher });
+  // Signals are handled from the moment a client can reach the daemon: a SIGTERM now is a clean stop.
+  const running: Running = { supervisor, control, logs, reload, metricsServer, store, watcher: null };
+  installSignalHandlers(running);
+  running.watcher = config.hotReload.enabled ? await watchPlugins(config, supervisor, logs) : null;
   process.on('unhandledRejection', (reason) => {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
   });
@@ -118,7 +132,8 @@ interface Running {
   reload: () => Promise<ReloadResult>;
 }
 
-function installSignalHandlers({ supervisor, control, logs, reload, metricsServer, store, watcher }: Running): void {
+function installSignalHandlers(running: Running): void {
+  const { supervisor, control, logs, reload, metricsServer, store } = running;
   const logger = logs.logger;
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -135,7 +150,7 @@ function installSignalHandlers({ supervisor, control, logs, reload, metricsServe
     shuttingDown = true;
     logger.info(`${signal}: stopping every plugin`);
     void (async () => {
-      await watcher?.close().catch(() => undefined);
+      await running.watcher?.close().catch(() => undefined);
       await control.close().catch(() => undefined);
       await metricsServer?.close().catch(() => undefined);
       await supervisor.shutdown();
@@ -153,8 +168,11 @@ function installSignalHandlers({ supervisor, control, logs, reload, metricsServe
   });
 }
 
-/** Some keys are bound at start-up; say so rather than pretend they were applied. */
-function warnAboutRestartOnlyKeys(current: Config, next: Config, logs: LogSystem): void {
+/**
+ * Some keys are bound at start-up; say so rather than pretend they were applied (null: none differ).
+ * `current` is the config the daemon started with, so every reload repeats it until a restart.
+ */
+function restartOnlyKeysWarning(current: Config, next: Config): string | null {
   const changed: string[] = [];
   if (current.pluginsDir !== next.pluginsDir) changed.push('pluginsDir');
   if (current.stateDir !== next.stateDir) changed.push('stateDir');
@@ -165,8 +183,22 @@ function warnAboutRestartOnlyKeys(current: Config, next: Config, logs: LogSystem
   if (current.logging.dir !== next.logging.dir || current.logging.maxBytes !== next.logging.maxBytes || current.logging.keep !== next.logging.keep) {
     changed.push('logging.dir/maxBytes/keep');
   }
-  if (changed.length > 0) {
-    logs.logger.warn(`config reload: ${changed.join(', ')} take effect after a daemon restart`);
+  return changed.length > 0 ? `config reload: ${changed.join(', ')} take effect after a daemon restart` : null;
+}
+
+/**
+ * A pluginsDir that is not there is no error (the watcher waits for it to appear), but an operator
+ * who sees no plugins should be told why: said once at start and again on each reload.
+ */
+async function pluginsDirWarning(pluginsDir: string, hotReload: boolean): Promise<string | null> {
+  const until = hotReload ? '' : ' and the daemon restarts (hotReload.enabled is false)';
+  try {
+    if ((await stat(pluginsDir)).isDirectory()) return null;
+    return `pluginsDir ${pluginsDir} is not a folder; no plugins are loaded until it is${until}`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `pluginsDir ${pluginsDir} does not exist; no plugins are loaded until it does${until}`;
+    return `pluginsDir ${pluginsDir} cannot be read: ${(error as Error).message}`;
   }
 }
 

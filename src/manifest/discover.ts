@@ -6,10 +6,12 @@ import { constants } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
+import { lineColumn } from '../config/issues.js';
 import { PLUGIN_NAME_RE } from '../config/schema.js';
 import { MAX_LINE_BYTES } from '../rpc/line-reader.js';
 import { PLUGIN_KINDS, validateManifest } from './schema.js';
 import type { DiscoveredPlugin, PluginKind } from './types.js';
+import { validateEntry } from './validate-entry.js';
 
 export const MANIFEST_FILE = 'plugin.json';
 
@@ -104,14 +106,14 @@ export async function loadPlugin(dir: string): Promise<DiscoveredPlugin> {
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    return invalid(`${MANIFEST_FILE}: not valid JSON: ${firstLine(err)}`);
+    return invalid(`${MANIFEST_FILE}: not valid JSON: ${jsonSyntaxError(text.replace(/^\uFEFF/, ''), (err as Error).message)}`);
   }
 
   const result = validateManifest(raw);
   if (!result.ok) return invalid(result.reason, raw);
   const { manifest } = result;
   if (manifest.main !== undefined) {
-    const problem = await mainProblem(abs, manifest.main);
+    const problem = await validateEntry(manifest.main, () => mainProblem(abs, manifest.main!));
     if (problem) return invalid(problem, raw);
   }
   return { ok: true, dir: abs, manifest };
@@ -170,6 +172,124 @@ function declared(raw: unknown, folderName: string): { name: string; version: st
   const version = typeof r['version'] === 'string' && semver.valid(r['version']) ? r['version'] : null;
   const kind = (PLUGIN_KINDS as readonly unknown[]).includes(r['kind']) ? (r['kind'] as PluginKind) : 'service';
   return { name, version, kind };
+}
+
+/**
+ * JSON.parse's complaint as `line L, column C: <words>`. Node 20 gives a character offset, or for an
+ * unexpected token none at all (just a snippet), so the place comes from our own scan of the text.
+ */
+export function jsonSyntaxError(text: string, message: string): string {
+  const words = message
+    .replace(/( in JSON)? at position \d+.*$/s, '')
+    // The snippet of the text after an unexpected token may span lines; the token is enough.
+    .replace(/^(Unexpected token '.+?'), (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '$1')
+    .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  const given = /at position (\d+)/.exec(message);
+  const offset = jsonErrorOffset(text) ?? (given ? Number(given[1]) : null);
+  if (offset === null) return words;
+  const { line, column } = lineColumn(text, offset);
+  return `line ${line}, column ${column}: ${words}`;
+}
+
+/**
+ * Where JSON text first goes wrong (RFC 8259), as a character offset; the end of the content for
+ * text that stops early; null when the text is valid or too deeply nested to scan.
+ */
+export function jsonErrorOffset(text: string): number | null {
+  let i = 0;
+  const end = text.length;
+  const fail = (at = i): never => {
+    throw new JsonStop(Math.min(at, text.trimEnd().length));
+  };
+  const ws = () => {
+    while (i < end && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const expect = (c: string) => (text[i] === c ? i++ : fail());
+  const string = () => {
+    expect('"');
+    for (;;) {
+      if (i >= end) fail();
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) fail();
+      if (c === 0x5c) {
+        i++;
+        const e = text[i];
+        if (e === 'u') {
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (!/[0-9A-Fa-f]/.test(text[i] ?? '')) fail();
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const digits = () => {
+    const start = i;
+    while (i < end && text[i]! >= '0' && text[i]! <= '9') i++;
+    if (i === start) fail();
+  };
+  const number = () => {
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits();
+    if (text[i] === '.') {
+      i++;
+      digits();
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits();
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        string();
+        ws();
+        expect(':');
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else return void expect('}');
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else return void expect(']');
+      }
+    }
+    if (c === '"') return string();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+    // A literal is wrong where it stops matching (`tru}` at the `}`), as JSON.parse says.
+    const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : null;
+    if (word === null) fail();
+    for (const letter of word!) expect(letter);
+  };
+  try {
+    value();
+    ws();
+    return i < end ? i : null;
+  } catch (err) {
+    if (err instanceof JsonStop) return err.offset;
+    return null; // too deep for the stack: no place to give
+  }
+}
+
+class JsonStop {
+  constructor(readonly offset: number) {}
 }
 
 function firstLine(err: unknown): string {

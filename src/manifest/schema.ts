@@ -1,11 +1,11 @@
 /**
- * plugin.json (CONTRACT §3): its zod schema, the validator that turns the first problem into one
- * line naming the field, and the JSON Schema editors use.
+ * plugin.json (CONTRACT §3): its zod schema, the validator that lists every problem, one line each
+ * naming the field, and the JSON Schema editors use.
  */
 import path from 'node:path';
 import semver from 'semver';
 import * as z from 'zod';
-import { describeIssue, show } from '../config/issues.js';
+import { describeIssues, show } from '../config/issues.js';
 import { PLUGIN_NAME_RE } from '../config/schema.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
@@ -37,6 +37,8 @@ const range = () =>
   });
 const topics = (re: RegExp, what: string) =>
   z.array(z.string().regex(re, { error: (iss) => `${show(iss.input)} is not a topic (${what})` })).default([]);
+
+const MAIN_OR_COMMAND = 'plugin.json: exactly one of "main" and "command" is required';
 
 const relativeInside = (p: string) =>
   !path.isAbsolute(p) && !path.posix.normalize(p.replaceAll('\\', '/')).startsWith('../') && p !== '..';
@@ -116,32 +118,37 @@ export const manifestSchema = z
   })
   .superRefine((m, ctx) => {
     if ((m.main === undefined) === (m.command === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'exactly one of "main" and "command" is required', input: m });
+      ctx.addIssue({ code: 'custom', path: [], message: MAIN_OR_COMMAND.slice('plugin.json: '.length), input: m });
     }
     if (Object.hasOwn(m.dependencies, m.name)) {
       ctx.addIssue({ code: 'custom', path: ['dependencies', m.name], message: 'a plugin may not depend on itself', input: m });
     }
   });
 
-export type ValidateResult = { ok: true; manifest: Manifest } | { ok: false; reason: string };
+/** Valid: the manifest with defaults applied. Invalid: every problem, one line each, and them joined with "; ". */
+export type ValidateResult = { ok: true; manifest: Manifest } | { ok: false; reason: string; problems: string[] };
 
-/** Validates a parsed plugin.json; the reason is one line `plugin.json: <field>: <problem>`. */
+/**
+ * Validates a parsed plugin.json. Every problem is one line `plugin.json: <field>: <problem>` (an
+ * unknown key with the field it most likely meant); `reason` joins them with "; ".
+ */
 export function validateManifest(raw: unknown): ValidateResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return invalid([`plugin.json: expected an object at the top level, got ${show(raw)}`]);
+  }
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    if (!first) return { ok: false, reason: 'plugin.json: invalid' };
-    if (first.path.length === 0 && first.code === 'invalid_type') {
-      return { ok: false, reason: `plugin.json: expected an object at the top level, got ${show(raw)}` };
-    }
-    const { path: where, reason } = describeIssue(first, raw);
-    return { ok: false, reason: where ? `plugin.json: ${where}: ${reason}` : `plugin.json: ${reason}` };
+  const problems = parsed.success
+    ? []
+    : describeIssues(parsed.error.issues, raw, manifestSchema).map(({ path: where, reason }) =>
+        where ? `plugin.json: ${where}: ${reason}` : `plugin.json: ${reason}`,
+      );
+  // The checks across fields run inside the schema only once everything else is valid; here they
+  // join the other problems (a repeat of one the schema found is dropped).
+  for (const problem of [...crossFieldProblems(raw as Record<string, unknown>), enginesProblem(raw as Record<string, unknown>)]) {
+    if (problem && !problems.includes(problem)) problems.push(problem);
   }
+  if (!parsed.success || problems.length > 0) return invalid(problems);
   const m = parsed.data;
-  const wanted = m.engines.warden;
-  if (wanted !== undefined && !semver.satisfies(WARDEN_VERSION, wanted, { includePrerelease: true })) {
-    return { ok: false, reason: `plugin.json: engines.warden ${JSON.stringify(wanted)} is not satisfied by warden ${WARDEN_VERSION}` };
-  }
   const manifest: Manifest = {
     name: m.name,
     version: m.version,
@@ -164,6 +171,32 @@ export function validateManifest(raw: unknown): ValidateResult {
     config: m.config,
   };
   return { ok: true, manifest };
+}
+
+function invalid(problems: string[]): ValidateResult {
+  const list = problems.length > 0 ? problems : ['plugin.json: invalid'];
+  return { ok: false, reason: list.join('; '), problems: list };
+}
+
+/** The schema's own checks across fields, on the raw input (they must not wait for the rest to be valid). */
+function crossFieldProblems(raw: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if ((raw['main'] === undefined) === (raw['command'] === undefined)) out.push(MAIN_OR_COMMAND);
+  const name = raw['name'];
+  const deps = raw['dependencies'];
+  if (typeof name === 'string' && deps !== null && typeof deps === 'object' && !Array.isArray(deps) && Object.hasOwn(deps, name)) {
+    out.push(`plugin.json: dependencies.${name}: a plugin may not depend on itself`);
+  }
+  return out;
+}
+
+/** `engines.warden` is a valid range that this daemon's version does not satisfy. */
+function enginesProblem(raw: Record<string, unknown>): string | null {
+  const engines = raw['engines'];
+  const wanted = engines !== null && typeof engines === 'object' ? (engines as Record<string, unknown>)['warden'] : undefined;
+  if (typeof wanted !== 'string' || wanted === '' || semver.validRange(wanted) === null) return null;
+  if (semver.satisfies(WARDEN_VERSION, wanted, { includePrerelease: true })) return null;
+  return `plugin.json: engines.warden ${JSON.stringify(wanted)} is not satisfied by warden ${WARDEN_VERSION}`;
 }
 
 /** The JSON Schema of plugin.json for editors (`"$schema": "…/schema/plugin.schema.json"`). */

@@ -217,9 +217,11 @@ describe('errors: one line naming the key', () => {
     ['socket: { mode: "0968" }', 'config: socket.mode: expected an octal file mode like "0660", got "0968"'],
     ['socket: { mode: 660 }', 'config: socket.mode: expected an octal file mode like "0660", got 660'],
     ['logging: { level: loud }', 'config: logging.level: expected one of trace, debug, info, warn, error, fatal, got "loud"'],
-    ['plugins: { foo: { limitz: {} } }', 'config: plugins.foo.limitz: unknown key'],
+    ['plugins: { foo: { limitz: {} } }', 'config: plugins.foo.limitz: unknown key; did you mean limits?'],
     ['plugins: { foo: { limits: { memMb: 1 } } }', 'config: plugins.foo.limits.memMb: unknown key'],
-    ['samplng: { intervalMs: 5 }', 'config: samplng: unknown key'],
+    ['samplng: { intervalMs: 5 }', 'config: samplng: unknown key; did you mean sampling?'],
+    ['sampling: { intervalMS: 5 }', 'config: sampling.intervalMS: unknown key; did you mean intervalMs?'],
+    ['defaults: { restart: { maxRestart: 3 } }', 'config: defaults.restart.maxRestart: unknown key; did you mean maxRestarts?'],
     ['defaults: { restart: { maxRetries: 3 } }', 'config: defaults.restart.maxRetries: unknown key'],
     ['plugins: { Foo_Bar: {} }', 'config: plugins.Foo_Bar: plugin name "Foo_Bar" must match ^[a-z0-9][a-z0-9-]{0,63}$'],
     ['plugins: { foo: { enabled: maybe } }', 'config: plugins.foo.enabled: expected true or false, got "maybe"'],
@@ -245,7 +247,7 @@ describe('errors: one line naming the key', () => {
     ['permissions: { approval: auto }', 'config: permissions.approval: expected one of required, declared, got "auto"'],
     ['permissions: { approval: true }', 'config: permissions.approval: expected one of required, declared, got true'],
     ['defaults: { output: { linesPerSec: 0 } }', 'config: defaults.output.linesPerSec: must be a positive integer, got 0'],
-    ['defaults: { output: { bytesPerSecond: 5 } }', 'config: defaults.output.bytesPerSecond: unknown key'],
+    ['defaults: { output: { bytesPerSecond: 5 } }', 'config: defaults.output.bytesPerSecond: unknown key; did you mean bytesPerSec?'],
     ['plugins: { foo: { output: { burst: -1 } } }', 'config: plugins.foo.output.burst: must be a positive integer, got -1'],
     [
       'defaults: { restart: { initialDelayMs: 5000, maxDelayMs: 1000 } }',
@@ -272,16 +274,16 @@ describe('errors: one line naming the key', () => {
     expect(() => loadConfig(file)).toThrow(`config: ${file}: file not found`);
   });
 
-  test('a YAML syntax error names the line, on one line', async () => {
+  test('a YAML syntax error names the line and column, on one line', async () => {
     const message = await errorOf('sampling:\n  intervalMs: 5\nlogging: [info\nkeep: 3\n');
-    expect(message).toMatch(new RegExp(`^config: ${escape(path.join(cfgDir, 'warden.yaml'))}: line 4: \\S.*$`));
+    expect(message).toMatch(new RegExp(`^config: ${escape(path.join(cfgDir, 'warden.yaml'))}: line 4, column 1: \\S.*$`));
     expect(message).not.toContain('\n');
     expect(message).not.toMatch(/at line \d+, column/);
   });
 
   test('duplicate keys are an error', async () => {
     expect(await errorOf('sampling: {}\nsampling: {}\n')).toBe(
-      `config: ${path.join(cfgDir, 'warden.yaml')}: line 2: Map keys must be unique`,
+      `config: ${path.join(cfgDir, 'warden.yaml')}: line 2, column 1: Map keys must be unique`,
     );
   });
 
@@ -289,6 +291,140 @@ describe('errors: one line naming the key', () => {
     expect(await errorOf('- a\n- b\n')).toBe(
       `config: ${path.join(cfgDir, 'warden.yaml')}: expected a mapping of settings at the top level, got an array`,
     );
+  });
+});
+
+describe('errors: every problem at once', () => {
+  const file = () => path.join(cfgDir, 'warden.yaml');
+
+  test('each problem is its own line, in one ConfigError', async () => {
+    const err = await load(
+      [
+        'sampling: { intervalMS: 5 }',
+        'logging: { level: loud, keep: 0 }',
+        'defaults:',
+        '  limits: { memoryMb: -1 }',
+        '  restart: { initialDelayMs: 5000, maxDelayMs: 1000 }',
+        'plugins:',
+        '  Foo_Bar: {}',
+        '  ok: { limitz: 1, limits: { memMb: 2, handles: 0 } }',
+        'hotRelaod: { enabled: false }',
+      ].join('\n'),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = [
+      'config: logging.level: expected one of trace, debug, info, warn, error, fatal, got "loud"',
+      'config: logging.keep: must be a positive integer, got 0',
+      'config: sampling.intervalMS: unknown key; did you mean intervalMs?',
+      'config: defaults.limits.memoryMb: must be a positive integer, got -1',
+      'config: defaults.restart.maxDelayMs: must be at least initialDelayMs (5000), got 1000',
+      'config: plugins.Foo_Bar: plugin name "Foo_Bar" must match ^[a-z0-9][a-z0-9-]{0,63}$',
+      'config: plugins.ok.limits.handles: must be a positive integer, got 0',
+      'config: plugins.ok.limits.memMb: unknown key',
+      'config: plugins.ok.limitz: unknown key; did you mean limits?',
+      'config: hotRelaod: unknown key; did you mean hotReload?',
+    ];
+    const error = err as ConfigError;
+    expect([...error.lines].sort()).toEqual([...lines].sort());
+    expect(error.message).toBe(error.lines.join('\n'));
+    expect(error.problems).toHaveLength(lines.length);
+    expect(error.problems.map((p) => `config: ${p.where}: ${p.reason}`)).toEqual(error.lines);
+    // where/reason stay the first problem's
+    expect({ where: error.where, reason: error.reason }).toEqual(error.problems[0]);
+  });
+
+  test('every unknown key of one object is listed, with a suggestion only where one is close', async () => {
+    expect((await errorOf('sandbox: { requires: true, chroot: true, tmpMB: 5 }')).split('\n')).toEqual([
+      'config: sandbox.requires: unknown key; did you mean require?',
+      'config: sandbox.chroot: unknown key',
+      'config: sandbox.tmpMB: unknown key; did you mean tmpMb?',
+    ]);
+  });
+
+  test('a JSON syntax error names the line and column, not a character offset', async () => {
+    const message = await errorOf(
+      ['{', '  "sampling": { "intervalMs": 5 },', '  "logging": { "level": "info" }', '  "pluginsDir": "p"', '}', ''].join('\n'),
+    );
+    expect(message).toBe(`config: ${file()}: line 4, column 3: Missing , between flow map items`);
+  });
+
+  test('an alias without its anchor names its line and column', async () => {
+    expect(await errorOf('logging:\n  level: info\n  dir: *logs\n')).toBe(
+      `config: ${file()}: line 3, column 8: Unresolved alias (the anchor must be set before the alias): logs`,
+    );
+  });
+
+  test('the restart check is made even when other sections are wrong', async () => {
+    expect(
+      (await errorOf('logging: { keep: 0 }\ndefaults: { restart: { initialDelayMs: 5000, maxDelayMs: 1000 } }')).split('\n'),
+    ).toEqual([
+      'config: logging.keep: must be a positive integer, got 0',
+      'config: defaults.restart.maxDelayMs: must be at least initialDelayMs (5000), got 1000',
+    ]);
+  });
+});
+
+describe('socket.group on this host (checkHost)', () => {
+  let groupFile: string;
+  beforeEach(async () => {
+    groupFile = path.join(tmp, 'group');
+    await writeFile(groupFile, 'root:x:0:\nwheel:x:10:alice\nwarden:x:991:alice,bob\n+ldap\n');
+  });
+
+  async function write(text: string): Promise<string> {
+    const file = path.join(cfgDir, 'warden.yaml');
+    await writeFile(file, text);
+    return file;
+  }
+
+  /** The ConfigError of loading `file` with the host checked (`groups: null`: the real /etc/group). */
+  function hostError(file: string, groups: string | null = groupFile): ConfigError {
+    try {
+      loadConfig(file, groups === null ? { checkHost: true } : { checkHost: true, groupFile: groups });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return err as ConfigError;
+    }
+    throw new Error('expected the config to be refused');
+  }
+
+  test('a group the group file has, or a numeric gid, loads', async () => {
+    expect(loadConfig(await write('socket: { group: warden }'), { checkHost: true, groupFile }).socket.group).toBe('warden');
+    expect(loadConfig(await write('socket: { group: "4242" }'), { checkHost: true, groupFile }).socket.group).toBe('4242');
+    expect(loadConfig(await write('socket: { group: null }'), { checkHost: true, groupFile }).socket.group).toBeNull();
+  });
+
+  test('a group that does not exist is a config error naming socket.group, with the nearest name', async () => {
+    const file = await write('socket: { group: wardn }');
+    expect(hostError(file).message).toBe(`config: socket.group: no group named "wardn" in ${groupFile}; did you mean warden?`);
+    expect(hostError(await write('socket: { group: operators }')).message).toBe(
+      `config: socket.group: no group named "operators" in ${groupFile}`,
+    );
+  });
+
+  test('the real /etc/group is the default', async () => {
+    expect(loadConfig(await write('socket: { group: root }'), { checkHost: true }).socket.group).toBe('root');
+    const err = hostError(await write('socket: { group: no-such-group-warden-test }'), null);
+    expect(err.message).toMatch(/^config: socket\.group: no group named "no-such-group-warden-test" in \/etc\/group(; did you mean \S+\?)?$/);
+  });
+
+  test('an unreadable group file is said as such', async () => {
+    const missing = path.join(tmp, 'no-group-file');
+    expect(hostError(await write('socket: { group: warden }'), missing).message).toBe(
+      `config: socket.group: cannot look up group "warden": ${missing}: file not found`,
+    );
+  });
+
+  test('it joins the other problems', async () => {
+    const err = hostError(await write('socket: { group: wardn }\nsampling: { intervalMs: 0 }'));
+    expect(err.lines).toEqual([
+      'config: sampling.intervalMs: must be a positive integer, got 0',
+      `config: socket.group: no group named "wardn" in ${groupFile}; did you mean warden?`,
+    ]);
+  });
+
+  test('without checkHost (the CLI looking for the socket) the group is not looked up', async () => {
+    expect(loadConfig(await write('socket: { group: wardn }'), { groupFile }).socket.group).toBe('wardn');
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { discoverPlugins, loadPlugin, MAX_MANIFEST_BYTES } from '../../src/manifest/discover.js';
+import { discoverPlugins, jsonErrorOffset, loadPlugin, MAX_MANIFEST_BYTES } from '../../src/manifest/discover.js';
 import type { DiscoveredPlugin } from '../../src/manifest/types.js';
 
 let tmp: string;
@@ -73,7 +73,7 @@ describe('discoverPlugins', () => {
         folder: 'broken',
         version: null,
         kind: 'service',
-        reason: expect.stringMatching(/^plugin\.json: not valid JSON: \S[^\n]*$/),
+        reason: 'plugin.json: not valid JSON: line 1, column 20: Expected double-quoted property name',
       },
       {
         ok: false,
@@ -224,5 +224,59 @@ describe('loadPlugin', () => {
     const dir = await plugin('fifo', undefined, []);
     execFileSync('mkfifo', [path.join(dir, 'plugin.json')]);
     expect(await loadPlugin(dir)).toMatchObject({ ok: false, name: 'fifo', reason: 'plugin.json is not a regular file' });
+  });
+});
+
+describe('what an invalid plugin.json says', () => {
+  const reasonFor = async (text: string) => {
+    const dir = await plugin('p', text);
+    const r = await loadPlugin(dir);
+    if (r.ok) throw new Error('expected invalid');
+    return r.reason;
+  };
+
+  test.each([
+    ['a missing comma', '{\n  "name": "p",\n  "version": "1.0.0"\n  "main": "index.js"\n}\n', "line 4, column 3: Expected ',' or '}' after property value"],
+    ['a trailing comma', '{\n  "name": "p",\n  "main": "index.js",\n}\n', 'line 4, column 1: Expected double-quoted property name'],
+    ['a bad literal (no position from JSON.parse)', '{\n  "name": "p",\n  "enabled": tru\n}\n', "line 3, column 17: Unexpected token '\\n'"],
+    ['a trailing comma in a list (no position from JSON.parse)', '{\n  "command": ["a",\n    ]\n}', "line 3, column 5: Unexpected token ']'"],
+    ['the end of the text', '{\n  "name": "p",\n\n', 'line 2, column 15: Expected double-quoted property name'],
+    ['an unterminated string', '{\n  "name": "p",\n  "main": "index.js', 'line 3, column 20: Unterminated string'],
+    ['an empty file', '', 'line 1, column 1: Unexpected end of JSON input'],
+    ['single quotes', "{\n  'name': 'p'\n}", "line 2, column 3: Expected property name or '}'"],
+    ['text after the object', '{"name": "p"}\n}\n', 'line 2, column 1: Unexpected non-whitespace character after JSON'],
+    ['a raw newline in a string', '{\n  "name": "p\n"\n}', 'line 2, column 13: Bad control character in string literal'],
+  ])('%s: line and column, not a character offset', async (_label, text, where) => {
+    expect(await reasonFor(text)).toBe(`plugin.json: not valid JSON: ${where}`);
+  });
+
+  test('every schema problem, joined with "; "', async () => {
+    const reason = await reasonFor(JSON.stringify({ name: 'p', version: 'one', mian: 'index.js', limits: { memoryMb: -1 } }));
+    expect(reason).toBe(
+      [
+        'plugin.json: version: "one" is not a semver version',
+        'plugin.json: limits.memoryMb: expected a positive integer, got -1',
+        'plugin.json: mian: unknown key; did you mean main?',
+        'plugin.json: exactly one of "main" and "command" is required',
+      ].join('; '),
+    );
+  });
+
+  test('the scan agrees with JSON.parse where JSON.parse gives a position', () => {
+    const samples = ['{"a": 1,}', '{"a" 1}', '{x}', '{"a": "b\n"}', '{"a": 1} x', '{"a": 01}', '{"a": "\\q"}', '{"a": -}', '{"a": 1.}', '{"a": 1e}', '[1, 2', '{"a": "\\u12G4"}'];
+    for (const text of samples) {
+      let position: number | null = null;
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        const m = /at position (\d+)/.exec((err as Error).message);
+        if (m) position = Number(m[1]);
+      }
+      if (position !== null) expect(jsonErrorOffset(text), text).toBe(position);
+      else expect(jsonErrorOffset(text), text).not.toBeNull();
+    }
+    for (const valid of ['{}', '[]', ' {"a": [1, -2.5e+3, true, false, null, "x\\u00e9\\n"]} ', '"s"', '0']) {
+      expect(jsonErrorOffset(valid), valid).toBeNull();
+    }
   });
 });

@@ -81,7 +81,10 @@ describe('good manifests', () => {
 describe('bad manifests: one line naming the field', () => {
   test.each<[string, unknown, string]>([
     ['not an object', [], 'plugin.json: expected an object at the top level, got an array'],
-    ['unknown top-level key', { ...base, mian: 'x.js' }, 'plugin.json: mian: unknown key'],
+    ['unknown top-level key', { ...base, mian: 'x.js' }, 'plugin.json: mian: unknown key; did you mean main?'],
+    ['unknown key, nothing close', { ...base, frobnicate: 1 }, 'plugin.json: frobnicate: unknown key'],
+    ['misspelt nested key', { ...base, permissions: { netwrok: true } }, 'plugin.json: permissions.netwrok: unknown key; did you mean network?'],
+    ['misspelt key in a list item', { ...base, schedules: [{ cron: '* * * * *', method: 'poll', parmas: {} }] }, 'plugin.json: schedules[0].parmas: unknown key; did you mean params?'],
     ['missing name', { version: '1.0.0', main: 'i.js' }, 'plugin.json: name: is required'],
     ['bad name', { ...base, name: 'Feed_Reader' }, 'plugin.json: name: "Feed_Reader" must match ^[a-z0-9][a-z0-9-]{0,63}$'],
     ['name too long', { ...base, name: 'a'.repeat(65) }, `plugin.json: name: "${'a'.repeat(57)}..." must match ^[a-z0-9][a-z0-9-]{0,63}$`],
@@ -120,6 +123,57 @@ describe('bad manifests: one line naming the field', () => {
     ['description not a string', { ...base, description: 5 }, 'plugin.json: description: expected a string, got 5'],
   ])('%s', (_label, raw, reason) => {
     expect(reasonOf(raw)).toBe(reason);
+  });
+});
+
+describe('bad manifests: every problem at once', () => {
+  function problemsOf(raw: unknown): { reason: string; problems: string[] } {
+    const r = validateManifest(raw);
+    if (r.ok) throw new Error(`expected invalid: ${JSON.stringify(raw)}`);
+    return { reason: r.reason, problems: r.problems };
+  }
+
+  test('each problem with its JSON path; the reason joins them with "; "', () => {
+    const { reason, problems } = problemsOf({
+      name: 'Feed_Reader',
+      version: '1.x',
+      mian: 'index.js',
+      kind: 'widget',
+      permissions: { netwrok: true, env: ['OK', 'NOT-OK'] },
+      limits: { memoryMb: 0 },
+      engines: { warden: '^2.0.0' },
+    });
+    expect([...problems].sort()).toEqual(
+      [
+        'plugin.json: name: "Feed_Reader" must match ^[a-z0-9][a-z0-9-]{0,63}$',
+        'plugin.json: version: "1.x" is not a semver version',
+        'plugin.json: kind: expected one of connector, processor, analyzer, service, got "widget"',
+        'plugin.json: permissions.env[1]: "NOT-OK" is not an environment variable name',
+        'plugin.json: permissions.netwrok: unknown key; did you mean network?',
+        'plugin.json: limits.memoryMb: expected a positive integer, got 0',
+        'plugin.json: mian: unknown key; did you mean main?',
+        'plugin.json: exactly one of "main" and "command" is required',
+        'plugin.json: engines.warden "^2.0.0" is not satisfied by warden 1.0.0',
+      ].sort(),
+    );
+    expect(reason).toBe(problems.join('; '));
+  });
+
+  test('checks across fields are not held back by other problems, nor repeated', () => {
+    expect(problemsOf({ name: 'a', version: '1.0.0', dependencies: { a: '^1.0.0' } }).problems).toEqual([
+      'plugin.json: exactly one of "main" and "command" is required',
+      'plugin.json: dependencies.a: a plugin may not depend on itself',
+    ]);
+    expect(problemsOf({ name: 'a', version: '1.0.0' }).problems).toEqual([
+      'plugin.json: exactly one of "main" and "command" is required',
+    ]);
+  });
+
+  test('a single problem reads as before', () => {
+    expect(problemsOf({ ...base, limits: { disk: 1 } })).toEqual({
+      reason: 'plugin.json: limits.disk: unknown key',
+      problems: ['plugin.json: limits.disk: unknown key'],
+    });
   });
 });
 

@@ -11,7 +11,8 @@ export function registerReload(program: Command): void {
     .addHelpText(
       'after',
       `
-Exits 1 with the reason when the daemon refuses the new config.
+Exits 1 with every problem when the daemon refuses the new config. What applies only at the daemon's
+next start (and other warnings) is printed on stderr after "config reloaded"; the exit code stays 0.
 
 Example:
   $ warden reload`,
@@ -21,8 +22,12 @@ Example:
       const result = await withClient(command, (client) => client.request<ReloadResult>(Method.DaemonReload, {}));
       if (json) outJson(result);
       if (!result?.ok) {
-        throw new CliFailure(`config not reloaded: ${result?.error ?? 'the daemon gave no reason'}`, ExitCode.DaemonError);
+        // Every problem the daemon found, one line each, as the daemon itself prints them.
+        const error = result?.error ?? 'the daemon gave no reason';
+        throw new CliFailure(`config not reloaded:${error.includes('\n') ? '\n' : ' '}${error}`, ExitCode.DaemonError);
       }
-      if (!json) out('config reloaded');
+      if (json) return;
+      out('config reloaded');
+      for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     });
 }
