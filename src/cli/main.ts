@@ -21,7 +21,7 @@ export function createProgram(): Command {
     .description('warden — a process-isolated plugin supervisor. Talks to the daemon over its control socket.')
     .version(WARDEN_VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .option('--socket <path>', "the daemon's control socket (default: $WARDEN_SOCKET, else the default config's socket.path)")
+    .option('--socket <path>', "the daemon's control socket (default: $WARDEN_SOCKET, else a config's socket.path: see warden --help)")
     .option('--json', 'print JSON instead of text')
     // Subcommands inherit these settings: errors throw, and their help lists the global options.
     .exitOverride()
@@ -32,14 +32,19 @@ export function createProgram(): Command {
       `
 --socket and --json may come before or after the command.
 
-Exit codes: 0 success · 1 the daemon answered with an error · 2 usage error · 69 the daemon cannot be reached
+The daemon's socket: --socket, else $WARDEN_SOCKET, else the socket.path of $WARDEN_CONFIG's config;
+else the first that answers of: the socket.path of ./config/warden.yaml (when that file is present),
+that of the package's own config/warden.yaml, and /run/warden/warden.sock.
+
+Exit codes: 0 success · 1 the daemon answered with an error, or the plugin is not running after
+start, restart or enable · 2 usage error · 69 the daemon cannot be reached
 
 Examples:
   $ warden status
-  $ warden restart feed-reader
-  $ warden call text-cleaner clean '{"text": "  Hello  "}'
-  $ warden logs feed-reader -f --level warn
-  $ warden plugin grant feed-reader
+  $ warden restart echo
+  $ warden call text-processor clean '{"text": "  Hello, World!  "}'
+  $ warden logs file-connector -f --level warn
+  $ warden plugin grant file-connector
   $ warden --socket /run/warden/warden.sock status --json
   $ warden daemon --config /etc/warden/warden.yaml`,
     );

@@ -2,7 +2,7 @@
  * The built CLI against a fake daemon on a real unix socket: output, global options, exit codes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeRpcError, startFakeDaemon, tempDir, type FakeDaemon } from './helpers/fake-daemon.js';
@@ -11,7 +11,8 @@ import { killLeftovers, runCli } from './helpers/run-cli.js';
 
 let daemon: FakeDaemon;
 let reloadResult: { ok: boolean; error?: string } = { ok: true };
-let cwd: string; // an empty folder: no config/warden.yaml, so nothing falls back onto the repo
+let cwd: string; // an empty folder: no config/warden.yaml
+let slowpokeLooks = 0; // plugin.get calls for a plugin that someone else is starting
 
 beforeAll(async () => {
   cwd = tempDir('warden-cwd-');
@@ -19,6 +20,8 @@ beforeAll(async () => {
     status: () => STATUS,
     'plugin.get': (params) => {
       const name = (params as { name: string }).name;
+      if (name === 'slowpoke') return pluginStatus({ name, state: ++slowpokeLooks < 3 ? 'starting' : 'running', pid: 77 });
+      if (name === 'stuck') return pluginStatus({ name, state: 'starting', pid: null });
       const p = PLUGINS.find((x) => x.name === name);
       if (!p) throw new FakeRpcError(-32001, `unknown plugin: ${name}`);
       return {
@@ -32,7 +35,30 @@ beforeAll(async () => {
       const name = (params as { name: string }).name;
       if (name === 'nope') throw new FakeRpcError(-32001, 'unknown plugin: nope');
       if (name === 'broken') throw new FakeRpcError(-32007, 'broken is invalid: plugin.json: name: required');
+      if (name === 'slowpoke') return pluginStatus({ name, state: 'starting', pid: 77 });
+      if (name === 'crashy') return crashed(name);
       return pluginStatus({ name, pid: 123 });
+    },
+    'plugin.restart': (params) => {
+      const name = (params as { name: string }).name;
+      if (name === 'crashy') return crashed(name);
+      if (name === 'stopped-meanwhile') {
+        return pluginStatus({
+          name,
+          state: 'stopped',
+          pid: null,
+          startedAt: null,
+          lastError: { time: '2025-01-01T00:00:00.000Z', kind: 'hang', message: 'no answer to warden.health within 2000ms' },
+        });
+      }
+      return pluginStatus({ name, pid: 124 });
+    },
+    'plugin.enable': (params) => {
+      const name = (params as { name: string }).name;
+      if (name === 'feed-reader') {
+        return pluginStatus({ name, state: 'waiting', pid: null, startedAt: null, reason: 'waiting for the operator to approve: network; run `warden plugin grant feed-reader`' });
+      }
+      return pluginStatus({ name, pid: 125 });
     },
     'plugin.stop': (params) => pluginStatus({ name: (params as { name: string }).name, state: 'stopped', pid: null, startedAt: null }),
     'plugin.disable': (params) =>
@@ -77,7 +103,20 @@ afterEach(() => {
   killLeftovers();
   daemon.requests.length = 0;
   reloadResult = { ok: true };
+  slowpokeLooks = 0;
 });
+
+function crashed(name: string) {
+  return pluginStatus({
+    name,
+    state: 'backoff',
+    pid: null,
+    startedAt: null,
+    restarts: 1,
+    reason: 'start failed: exited with code 3 during the handshake; restarting in 100ms',
+    lastError: { time: '2025-01-01T00:00:00.000Z', kind: 'start', message: 'exited with code 3 during the handshake' },
+  });
+}
 
 const opts = () => ({ cwd });
 const S = () => ['--socket', daemon.socketPath];
@@ -161,6 +200,54 @@ describe('plugin actions', () => {
     const r = await runCli(['start', 'echo', '--json', ...S()], opts());
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'echo', state: 'running', pid: 123 });
+  });
+
+  it('start, restart and enable exit 1 with the state and reason when the plugin is not running afterwards', async () => {
+    const restart = await runCli([...S(), 'restart', 'crashy'], opts());
+    expect(restart.code).toBe(1);
+    expect(restart.stdout).toBe('');
+    expect(restart.stderr).toBe(
+      'error: crashy is not running after restart: backoff — start failed: exited with code 3 during the handshake; restarting in 100ms\n',
+    );
+    const start = await runCli([...S(), 'start', 'crashy'], opts());
+    expect(start.code).toBe(1);
+    expect(start.stderr).toBe(
+      'error: crashy is not running after start: backoff — start failed: exited with code 3 during the handshake; restarting in 100ms\n',
+    );
+    const enable = await runCli([...S(), 'enable', 'feed-reader'], opts());
+    expect(enable.code).toBe(1);
+    expect(enable.stderr).toBe(
+      'error: feed-reader is not running after enable: waiting — waiting for the operator to approve: network; run `warden plugin grant feed-reader`\n',
+    );
+    // No reason: the last error says what happened.
+    const meanwhile = await runCli([...S(), 'restart', 'stopped-meanwhile'], opts());
+    expect(meanwhile.code).toBe(1);
+    expect(meanwhile.stderr).toBe(
+      'error: stopped-meanwhile is not running after restart: stopped — last error (2025-01-01T00:00:00.000Z) hang: no answer to warden.health within 2000ms\n',
+    );
+    // And when it is running: 0.
+    expect(await runCli([...S(), 'restart', 'echo'], opts())).toMatchObject({ code: 0, stdout: 'echo: running (pid 124)\n', stderr: '' });
+    expect(await runCli([...S(), 'enable', 'echo'], opts())).toMatchObject({ code: 0, stdout: 'echo: running (pid 125)\n', stderr: '' });
+  });
+
+  it('with --json, prints the PluginStatus and still exits 1 when it is not running', async () => {
+    const r = await runCli([...S(), '--json', 'restart', 'crashy'], opts());
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'crashy', state: 'backoff' });
+    expect(r.stderr).toContain('crashy is not running after restart: backoff');
+  });
+
+  it('waits for a plugin that someone else is starting before judging', async () => {
+    const r = await runCli([...S(), 'start', 'slowpoke'], opts());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('slowpoke: running (pid 77)\n');
+    expect(daemon.requests.map((q) => q.method)).toEqual(['plugin.start', 'plugin.get', 'plugin.get', 'plugin.get']);
+  });
+
+  it('stop and disable are judged by the daemon alone', async () => {
+    expect((await runCli([...S(), 'stop', 'crashy'], opts())).code).toBe(0);
+    expect((await runCli([...S(), 'disable', 'crashy'], opts())).code).toBe(0);
   });
 
   it('exits 1 with the message and code when the daemon answers an error', async () => {
@@ -337,11 +424,12 @@ describe('help and version', () => {
 });
 
 describe('an unreachable daemon exits 69 and names the socket', () => {
+  // Where the CLI looks without --socket: test/cli/socket.test.ts.
   it('when the socket file is absent', async () => {
     const path = join(cwd, 'absent.sock');
     const r = await runCli(['--socket', path, 'status'], opts());
     expect(r.code).toBe(69);
-    expect(r.stderr).toBe(`error: cannot reach the warden daemon at ${path}: no such file (is it running?)\n`);
+    expect(r.stderr).toBe(`error: cannot reach the warden daemon at ${path} (from --socket): no such file; is it running? start it with \`warden daemon\`\n`);
   });
 
   it('when nothing listens on the socket', async () => {
@@ -358,31 +446,6 @@ describe('an unreachable daemon exits 69 and names the socket', () => {
     expect(existsSync(path)).toBe(true);
     const r = await runCli(['status', '--socket', path], opts());
     expect(r.code).toBe(69);
-    expect(r.stderr).toBe(`error: cannot reach the warden daemon at ${path}: connection refused (is it running?)\n`);
-  });
-
-  it("uses the default config's socket (WARDEN_CONFIG, else config/warden.yaml)", async () => {
-    mkdirSync(join(cwd, 'config'), { recursive: true });
-    writeFileSync(join(cwd, 'config', 'warden.yaml'), 'socket: { path: ../run/w.sock }\n');
-    try {
-      const r = await runCli(['status'], opts());
-      expect(r.code).toBe(69);
-      expect(r.stderr).toContain(`at ${join(cwd, 'run', 'w.sock')}:`);
-      writeFileSync(join(cwd, 'other.yaml'), 'socket: { path: ./other.sock }\n');
-      const viaEnv = await runCli(['status'], { cwd, env: { WARDEN_CONFIG: join(cwd, 'other.yaml') } });
-      expect(viaEnv.stderr).toContain(`at ${join(cwd, 'other.sock')}:`);
-      // An invalid default config falls back to <cwd>/var/warden.sock.
-      writeFileSync(join(cwd, 'config', 'warden.yaml'), 'socket: [not, a, map]\n');
-      const invalid = await runCli(['status'], opts());
-      expect(invalid.stderr).toContain(`at ${join(cwd, 'var', 'warden.sock')}:`);
-    } finally {
-      rmSync(join(cwd, 'config'), { recursive: true, force: true });
-    }
-  });
-
-  it('falls back to <cwd>/var/warden.sock without a config', async () => {
-    const r = await runCli(['status'], opts());
-    expect(r.code).toBe(69);
-    expect(r.stderr).toContain(`at ${join(cwd, 'var', 'warden.sock')}:`);
+    expect(r.stderr).toBe(`error: cannot reach the warden daemon at ${path} (from --socket): connection refused; is it running? start it with \`warden daemon\`\n`);
   });
 });

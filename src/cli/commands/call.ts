@@ -16,9 +16,10 @@ export function registerCall(program: Command): void {
       'after',
       `
 Examples:
-  $ warden call echo ping
-  $ warden call text-cleaner clean '{"text": "  Hello  "}'
-  $ warden call feed-reader poll '[]' --timeout 60000`,
+  $ warden call echo reverse '{"text": "hello"}'
+  $ warden call text-processor clean '{"text": "  Hello, World!  "}'
+  $ warden call keyword-analyzer top '{"n": 5}'
+  $ warden call file-connector poll --timeout 60000`,
     )
     .action(async (name: string, method: string, rawParams: string | undefined, options: { timeout?: number }, command: Command) => {
       const request: PluginCallParams = { name, method };

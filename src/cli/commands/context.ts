@@ -1,7 +1,7 @@
 /** What every command that talks to the daemon shares: the global options and a connection. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { connectControl, type ControlClient } from '../../control/client.js';
-import { resolveSocketPath } from '../socket.js';
+import type { ControlClient } from '../../control/client.js';
+import { connectDaemon } from '../socket.js';
 
 export interface GlobalOptions {
   socket?: string;
@@ -15,8 +15,7 @@ export function globals(command: Command): GlobalOptions {
 
 /** Connects to the daemon, runs `fn`, and hangs up whatever happens. */
 export async function withClient<T>(command: Command, fn: (client: ControlClient) => Promise<T>): Promise<T> {
-  const socketPath = await resolveSocketPath(globals(command).socket);
-  const client = await connectControl(socketPath);
+  const client = await connectDaemon(globals(command).socket);
   try {
     return await fn(client);
   } finally {

@@ -31,10 +31,10 @@ export function registerPermissionActions(plugin: Command): void {
         'after',
         `${HELP[action].after}
 
-Prints the plugin's new state, e.g. "feed-reader: running (pid 4242)"; with --json its PluginStatus.
+Prints the plugin's new state, e.g. "file-connector: running (pid 4242)"; with --json its PluginStatus.
 
 Example:
-  $ warden plugin ${action} feed-reader`,
+  $ warden plugin ${action} file-connector`,
       )
       .action(async (name: string, _options: unknown, command: Command) => {
         const { json } = globals(command);

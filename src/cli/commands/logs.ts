@@ -28,7 +28,7 @@ export function registerLogs(program: Command): void {
       `
 Examples:
   $ warden logs                        recent entries of the daemon and every plugin
-  $ warden logs feed-reader -n 50      the last 50 entries of one plugin
+  $ warden logs file-connector -n 50   the last 50 entries of one plugin
   $ warden logs -f --level warn        follow warnings and errors
   $ warden logs --json | jq .msg       one JSON entry per line`,
     )

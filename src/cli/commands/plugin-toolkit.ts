@@ -11,8 +11,8 @@ export function registerPluginToolkit(program: Command): void {
       'after',
       `
 Examples:
-  $ warden plugin grant feed-reader
-  $ warden plugin revoke feed-reader`,
+  $ warden plugin grant file-connector
+  $ warden plugin revoke file-connector`,
     );
   registerPermissionActions(plugin);
 }

@@ -21,7 +21,7 @@ export function registerStatus(program: Command): void {
       `
 Examples:
   $ warden status                 the table: name, version, kind, state, pid, uptime, restarts, circuit, reason
-  $ warden status feed-reader     one plugin in detail
+  $ warden status echo            one plugin in detail
   $ warden status --json          the plugins as a JSON array of PluginStatus objects`,
     )
     .action(async (name: string | undefined, _options: unknown, command: Command) => {

@@ -17,6 +17,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  /** Another copy of the built CLI (default: the repository's dist/cli/main.js). */
+  cli?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -42,7 +44,7 @@ export interface RunningCli {
 
 export function spawnCli(args: string[], options: CliOptions = {}): RunningCli {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
