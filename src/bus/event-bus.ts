@@ -29,7 +29,12 @@ export interface EventBusOptions {
   /** Called once per overflow burst per subscriber (a burst ends when its queue drains empty), with how many were dropped so far in the burst; the lead logs a warning. */
   onOverflow?(subscriber: string, droppedInBurst: number): void;
   onError?(subscriber: string, error: Error): void;
+  /** Counts for metrics: per subscriber, `count` events handed over or lost (and why). Called at once; one that throws is ignored. */
+  onOutcome?(subscriber: string, outcome: EventOutcome, count: number): void;
 }
+
+/** What became of an event queued for a subscriber: handed over, or dropped on overflow, for a plugin not running, or by a deliver that threw. */
+export type EventOutcome = 'delivered' | 'overflow' | 'not-running' | 'error';
 
 export interface PublishResult {
   /** Subscribers the event was queued for. */
@@ -133,6 +138,7 @@ export class EventBus {
 
   private overflowed(slot: Slot, dropped: number): void {
     slot.dropped += dropped;
+    this.count(slot.sub.name, 'overflow', dropped);
     if (slot.burst) {
       slot.burst.dropped += dropped;
       return;
@@ -166,7 +172,9 @@ export class EventBus {
           // Skip the await for synchronous delivers: a microtask per event is most of the bus's cost.
           const ok = isThenable(r) ? await r : r;
           if (ok !== false) slot.delivered++;
+          this.count(sub.name, ok !== false ? 'delivered' : 'not-running', 1);
         } catch (err) {
+          this.count(sub.name, 'error', 1);
           this.safely(() => this.options.onError?.(sub.name, err instanceof Error ? err : new Error(String(err))));
         }
       }
@@ -177,6 +185,15 @@ export class EventBus {
         slot.loop = null;
         if (slot.queue.length === 0) slot.burst = null;
       }
+    }
+  }
+
+  /** onOutcome without a closure per event; like the other callbacks, one that throws is ignored. */
+  private count(subscriber: string, outcome: EventOutcome, n: number): void {
+    try {
+      this.options.onOutcome?.(subscriber, outcome, n);
+    } catch {
+      // ignored on purpose
     }
   }
 

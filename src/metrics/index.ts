@@ -4,9 +4,14 @@ export {
   createPluginMetrics,
   CALL_DURATION_BUCKETS,
   CIRCUIT_VALUES,
+  EVENT_DROP_REASONS,
   PLUGIN_STATES,
+  SCHEDULE_SKIP_REASONS,
+  type EventOutcome,
   type LimitName,
   type PluginMetrics,
+  type PluginMetricsOptions,
   type PluginUsageSample,
+  type ScheduleSkipReason,
 } from './plugin-metrics.js';
 export { serveMetrics, parseListen, type MetricsServer } from './server.js';

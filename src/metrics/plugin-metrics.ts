@@ -1,9 +1,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { LimitName } from '../quotas/types.js';
 import type { CircuitState, PluginState } from '../supervisor/types.js';
-import type { PluginMetrics, PluginUsageSample } from './types.js';
+import type { EventOutcome, PluginMetrics, PluginUsageSample, ScheduleSkipReason } from './types.js';
 
-export type { LimitName, PluginMetrics, PluginUsageSample };
+export type { EventOutcome, LimitName, PluginMetrics, PluginUsageSample, ScheduleSkipReason };
 
 // The `satisfies` makes the compiler fail here when a state is added to PluginState
 // and not to this list (it would otherwise never get its 0 series).
@@ -18,6 +18,13 @@ const STATE_FLAGS = {
   invalid: true,
 } as const satisfies Record<PluginState, true>;
 export const PLUGIN_STATES = Object.keys(STATE_FLAGS) as PluginState[];
+
+type DropReason = Exclude<EventOutcome, 'delivered'>;
+// Same trick: every reason gets its 0 series, so increase() sees the first drop.
+const DROP_FLAGS = { overflow: true, 'not-running': true, error: true } as const satisfies Record<DropReason, true>;
+export const EVENT_DROP_REASONS = Object.keys(DROP_FLAGS) as DropReason[];
+const SKIP_FLAGS = { overlap: true, 'not-running': true } as const satisfies Record<ScheduleSkipReason, true>;
+export const SCHEDULE_SKIP_REASONS = Object.keys(SKIP_FLAGS) as ScheduleSkipReason[];
 
 const LIMIT_NAMES: readonly LimitName[] = ['memoryMb', 'cpuPercent', 'handles', 'processes'];
 
@@ -49,34 +56,49 @@ interface CallCell {
   readonly buckets: Float64Array;
 }
 
-/** Everything we hold for one plugin, so forget() can remove exactly its series. */
+/**
+ * Everything we hold for one plugin, so forget() can remove exactly its series. The counters here
+ * live as long as the plugin is supervised: a restart of its process never lowers them.
+ */
 interface PluginSeries {
   readonly cells: Map<string, CallCell>;
   readonly limits: Set<string>;
+  /** Restarts counted, and the status's count last reported (a lower one means that count began anew). */
+  restarts: number;
+  restartsSeen: number;
+  /** CPU seconds of the process tree, integrated from the per-pass CPU % samples. */
+  cpuSeconds: number;
+  /** now() at the last usage sample while running; null before the first one and after a stop. */
+  usageAt: number | null;
+  delivered: number;
+  readonly dropped: Record<DropReason, number>;
+  runs: number;
+  readonly skipped: Record<ScheduleSkipReason, number>;
 }
 
-export function createPluginMetrics(): { metrics: PluginMetrics; registry: Registry } {
+export interface PluginMetricsOptions {
+  /** Monotonic milliseconds (default performance.now); tests pass their own. */
+  now?: () => number;
+}
+
+export function createPluginMetrics(options: PluginMetricsOptions = {}): { metrics: PluginMetrics; registry: Registry } {
+  const now = options.now ?? (() => performance.now());
   // A dedicated registry: tests and several daemons in one process must not share series.
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'warden_daemon_' });
+  // The daemon's own process under the standard names (process_*, nodejs_*) that stock dashboards use.
+  collectDefaultMetrics({ register: registry });
+  // Except prom-client's gauges named *_total (nodejs_active_handles_total, _requests_total,
+  // _resources_total): that suffix is for counters, and promtool rejects them. Each equals the sum
+  // of the labelled gauge without the suffix, e.g. sum(nodejs_active_handles).
+  for (const m of registry.getMetricsAsArray()) {
+    if (m.name.endsWith('_total') && !((m as unknown) instanceof Counter)) registry.removeSingleMetric(m.name);
+  }
 
   const registers = [registry];
   const state = new Gauge({
     name: 'warden_plugin_state',
     help: 'Plugin lifecycle state: 1 for the current state, 0 for the others.',
     labelNames: ['plugin', 'state'] as const,
-    registers,
-  });
-  const restarts = new Gauge({
-    name: 'warden_plugin_restarts',
-    help: 'Restarts of the plugin, as counted in its status.',
-    labelNames: ['plugin'] as const,
-    registers,
-  });
-  const cpu = new Gauge({
-    name: 'warden_plugin_cpu_percent',
-    help: 'CPU use of the plugin process tree, in percent of one core (absent when not running).',
-    labelNames: ['plugin'] as const,
     registers,
   });
   const memory = new Gauge({
@@ -97,37 +119,65 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
     labelNames: ['plugin'] as const,
     registers,
   });
-  // Call cells by plugin, then method; also the bookkeeping forget() relies on.
+  // Call cells and counters by plugin; also the bookkeeping forget() relies on.
   const plugins = new Map<string, PluginSeries>();
 
-  // Counters rebuilt from the cells on each scrape (reset + absolute values: a forgotten plugin's
-  // cells are gone, so its series go with them).
-  // Registered on construction; nothing else holds them.
-  new Counter({
-    name: 'warden_plugin_calls_total',
-    help: "Calls to the plugin, by method ('other' for methods it did not declare).",
-    labelNames: ['plugin', 'method'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [plugin, s] of plugins) {
-        for (const c of s.cells.values()) this.inc({ plugin, method: c.method }, c.calls);
-      }
-    },
-  });
-  new Counter({
-    name: 'warden_plugin_call_failures_total',
-    help: 'Calls to the plugin that did not succeed, by method.',
-    labelNames: ['plugin', 'method'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const [plugin, s] of plugins) {
-        for (const c of s.cells.values()) this.inc({ plugin, method: c.method }, c.failures);
-      }
-    },
-  });
+  /**
+   * A counter rebuilt from the series on each scrape (reset + absolute values: a forgotten plugin's
+   * series go with it). Registered on construction; nothing else holds it.
+   */
+  function seriesCounter(
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: (plugin: string, s: PluginSeries) => Array<[Record<string, string>, number]>,
+  ): void {
+    new Counter({
+      name,
+      help,
+      labelNames: ['plugin', ...labelNames],
+      registers,
+      collect() {
+        this.reset();
+        for (const [plugin, s] of plugins) for (const [labels, value] of read(plugin, s)) this.inc(labels, value);
+      },
+    });
+  }
+
+  seriesCounter('warden_plugin_restarts_total', 'Restarts of the plugin while supervised.', [], (plugin, s) => [
+    [{ plugin }, s.restarts],
+  ]);
+  seriesCounter(
+    'warden_plugin_cpu_seconds_total',
+    'CPU time (user + system) of the plugin process tree, in seconds, as sampled every sampling.intervalMs.',
+    [],
+    (plugin, s) => [[{ plugin }, s.cpuSeconds]],
+  );
+  seriesCounter('warden_plugin_calls_total', "Calls to the plugin, by method ('other' for methods it did not declare).", ['method'], (plugin, s) =>
+    [...s.cells.values()].map((c) => [{ plugin, method: c.method }, c.calls]),
+  );
+  seriesCounter('warden_plugin_call_failures_total', 'Calls to the plugin that did not succeed, by method.', ['method'], (plugin, s) =>
+    [...s.cells.values()].map((c) => [{ plugin, method: c.method }, c.failures]),
+  );
   registry.registerMetric(callDurationHistogram(plugins));
+  seriesCounter('warden_plugin_events_delivered_total', 'Events handed to the plugin.', [], (plugin, s) => [
+    [{ plugin }, s.delivered],
+  ]);
+  seriesCounter(
+    'warden_plugin_events_dropped_total',
+    'Events for the plugin that it never got, by reason: overflow (its queue was full), not-running, error.',
+    ['reason'],
+    (plugin, s) => EVENT_DROP_REASONS.map((reason) => [{ plugin, reason }, s.dropped[reason]]),
+  );
+  seriesCounter('warden_plugin_schedule_runs_total', 'Scheduled runs of the plugin started.', [], (plugin, s) => [
+    [{ plugin }, s.runs],
+  ]);
+  seriesCounter(
+    'warden_plugin_schedule_skipped_total',
+    'Scheduled runs of the plugin skipped, by reason: overlap (the previous run was still going), not-running.',
+    ['reason'],
+    (plugin, s) => SCHEDULE_SKIP_REASONS.map((reason) => [{ plugin, reason }, s.skipped[reason]]),
+  );
 
   const circuit = new Gauge({
     name: 'warden_plugin_circuit_state',
@@ -145,7 +195,18 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
   function series(plugin: string): PluginSeries {
     let s = plugins.get(plugin);
     if (s === undefined) {
-      s = { cells: new Map(), limits: new Set() };
+      s = {
+        cells: new Map(),
+        limits: new Set(),
+        restarts: 0,
+        restartsSeen: 0,
+        cpuSeconds: 0,
+        usageAt: null,
+        delivered: 0,
+        dropped: { overflow: 0, 'not-running': 0, error: 0 },
+        runs: 0,
+        skipped: { overlap: 0, 'not-running': 0 },
+      };
       plugins.set(plugin, s);
       // Zero the quota counters up front so increase()/rate() see the first stop.
       for (const limit of LIMIT_NAMES) {
@@ -163,9 +224,13 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
     return c;
   }
 
+  /** A usable sample figure: prom-client throws on non-numbers, and a bad sample must not break the supervisor. */
+  function usable(value: number): boolean {
+    return typeof value === 'number' && value >= 0 && value < Infinity;
+  }
+
   function setGauge(g: Gauge<'plugin'>, plugin: string, value: number): void {
-    // prom-client throws on non-numbers; a bad sample must not break the supervisor.
-    if (typeof value === 'number') g.set({ plugin }, value);
+    if (usable(value)) g.set({ plugin }, value);
   }
 
   const metrics: PluginMetrics = {
@@ -188,20 +253,30 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
     },
 
     setRestarts(plugin, n) {
-      series(plugin);
-      setGauge(restarts, plugin, n);
+      const s = series(plugin);
+      if (!usable(n)) return;
+      // The status count only grows for one ManagedPlugin; a lower one is a new count from 0.
+      s.restarts += n >= s.restartsSeen ? n - s.restartsSeen : n;
+      s.restartsSeen = n;
     },
 
     setUsage(plugin, usage) {
-      series(plugin);
+      const s = series(plugin);
       if (usage === null) {
-        cpu.remove({ plugin });
+        // Stopped: the CPU total stays (a counter), the next run's first sample starts a new interval.
+        s.usageAt = null;
         memory.remove({ plugin });
         handles.remove({ plugin });
         processes.remove({ plugin });
         return;
       }
-      setGauge(cpu, plugin, usage.cpuPercent);
+      // The sampler's CPU % is the tree's average since its previous pass over the plugin (0 on the
+      // first reading of a process), so % x the time since the previous sample is the CPU time used.
+      const at = now();
+      if (s.usageAt !== null && usable(usage.cpuPercent) && at > s.usageAt) {
+        s.cpuSeconds += (usage.cpuPercent / 100) * ((at - s.usageAt) / 1000);
+      }
+      s.usageAt = at;
       setGauge(memory, plugin, usage.memoryBytes);
       setGauge(handles, plugin, usage.handles);
       setGauge(processes, plugin, usage.processes);
@@ -217,12 +292,28 @@ export function createPluginMetrics(): { metrics: PluginMetrics; registry: Regis
       quotaStops.inc({ plugin, limit });
     },
 
+    countEvents(plugin, outcome, count) {
+      const s = series(plugin);
+      if (!usable(count)) return;
+      if (outcome === 'delivered') s.delivered += count;
+      else if (s.dropped[outcome] !== undefined) s.dropped[outcome] += count;
+    },
+
+    scheduleRun(plugin) {
+      series(plugin).runs++;
+    },
+
+    scheduleSkipped(plugin, reason) {
+      const s = series(plugin);
+      if (s.skipped[reason] !== undefined) s.skipped[reason]++;
+    },
+
     forget(plugin) {
       const s = plugins.get(plugin);
       plugins.delete(plugin);
-      // Call metrics vanish with the cells; prom-client's remove() needs full label sets for the rest.
+      // Scrape-time counters vanish with the series; prom-client's remove() needs full label sets for the rest.
       for (const st of PLUGIN_STATES) state.remove({ plugin, state: st });
-      for (const g of [restarts, cpu, memory, handles, processes, circuit]) g.remove({ plugin });
+      for (const g of [memory, handles, processes, circuit]) g.remove({ plugin });
       if (s === undefined) return;
       for (const limit of s.limits) quotaStops.remove({ plugin, limit });
     },
@@ -266,6 +357,3 @@ function callDurationHistogram(plugins: Map<string, PluginSeries>): Metric {
   };
   return metric as unknown as Metric;
 }
-
-
-

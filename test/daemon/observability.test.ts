@@ -41,7 +41,7 @@ describe('what an operator can see', () => {
     expect(text).toMatch(/warden_plugin_calls_total\{plugin="alpha",method="other"\} 1/);
     expect(text).toMatch(/warden_plugin_call_duration_seconds_count\{plugin="alpha",method="echo"\} 1/);
     expect(text).toMatch(/warden_plugin_circuit_state\{plugin="alpha"\} 0/);
-    expect(text).toMatch(/warden_daemon_process_resident_memory_bytes \d+/);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
   it('shows the effective permissions and what enforces each limit, and keeps secrets out of the environment', async () => {

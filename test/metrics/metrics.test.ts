@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { Gauge, type Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventBus, type BusEvent } from '../../src/bus/event-bus.js';
 import {
   CALL_DURATION_BUCKETS,
   createPluginMetrics,
@@ -9,57 +10,18 @@ import {
   serveMetrics,
   type MetricsServer,
   type PluginMetrics,
+  type PluginMetricsOptions,
 } from '../../src/metrics/index.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-interface Scrape {
-  help: Map<string, string>;
-  type: Map<string, string>;
-  samples: Sample[];
-}
-
-/** Minimal parser for the Prometheus text format (enough for what prom-client emits). */
-function parseExposition(text: string): Scrape {
-  const help = new Map<string, string>();
-  const type = new Map<string, string>();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    let m = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
-    if (m) {
-      (m[1] === 'HELP' ? help : type).set(m[2]!, m[3]!);
-      continue;
-    }
-    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`unparsable line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[l[1]!] = l[2]!;
-    }
-    const raw = m[3]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    samples.push({ name: m[1]!, labels, value });
-  }
-  return { help, type, samples };
-}
-
-const FAMILIES: Record<string, string> = {
-  warden_plugin_state: 'gauge',
-  warden_plugin_restarts: 'gauge',
-  warden_plugin_cpu_percent: 'gauge',
-  warden_plugin_memory_bytes: 'gauge',
-  warden_plugin_handles: 'gauge',
-  warden_plugin_processes: 'gauge',
-  warden_plugin_calls_total: 'counter',
-  warden_plugin_call_failures_total: 'counter',
-  warden_plugin_call_duration_seconds: 'histogram',
-  warden_plugin_circuit_state: 'gauge',
-  warden_plugin_quota_stops_total: 'counter',
-};
+import {
+  FAMILIES,
+  parseExposition,
+  PROCESS_FAMILIES,
+  promtoolCheck,
+  promtoolMissing,
+  RETIRED,
+  type Sample,
+  type Scrape,
+} from './exposition.js';
 
 let servers: MetricsServer[] = [];
 let blockers: Server[] = [];
@@ -71,24 +33,36 @@ afterEach(async () => {
   blockers = [];
 });
 
-async function start(): Promise<{ metrics: PluginMetrics; registry: Registry; url: string; server: MetricsServer }> {
-  const { metrics, registry } = createPluginMetrics();
+async function start(
+  options: PluginMetricsOptions = {},
+): Promise<{ metrics: PluginMetrics; registry: Registry; url: string; server: MetricsServer }> {
+  const { metrics, registry } = createPluginMetrics(options);
   const server = await serveMetrics('127.0.0.1:0', registry);
   servers.push(server);
   return { metrics, registry, server, url: `http://127.0.0.1:${server.address.port}/metrics` };
 }
 
-async function scrape(url: string): Promise<Scrape> {
+async function scrapeText(url: string): Promise<string> {
   const res = await fetch(url);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  return parseExposition(await res.text());
+  return res.text();
+}
+
+async function scrape(url: string): Promise<Scrape> {
+  return parseExposition(await scrapeText(url));
 }
 
 function values(s: Scrape, name: string, match: Record<string, string> = {}): Sample[] {
   return s.samples.filter(
     (x) => x.name === name && Object.entries(match).every(([k, v]) => x.labels[k] === v),
   );
+}
+
+/** The family a sample belongs to (a histogram's _bucket/_sum/_count are its own). */
+function familyOf(sample: string): string {
+  const base = sample.replace(/_(bucket|sum|count)$/, '');
+  return base !== sample && FAMILIES[base] === 'histogram' ? base : sample;
 }
 
 function value(s: Scrape, name: string, match: Record<string, string>): number | undefined {
@@ -106,8 +80,48 @@ describe('metrics endpoint', () => {
       expect(s.help.get(name), name).toBeTruthy();
     }
     expect(s.help.get('warden_plugin_circuit_state')).toMatch(/0 closed, 1 half-open, 2 open/);
-    expect(s.type.get('warden_daemon_process_resident_memory_bytes')).toBe('gauge');
-    expect(value(s, 'warden_daemon_process_resident_memory_bytes', {})).toBeGreaterThan(0);
+    // The daemon's own process, under the standard names stock dashboards query.
+    for (const [name, type] of Object.entries(PROCESS_FAMILIES)) expect(s.type.get(name), name).toBe(type);
+    expect(value(s, 'process_resident_memory_bytes', {})).toBeGreaterThan(0);
+    expect(value(s, 'process_cpu_seconds_total', {})).toBeGreaterThan(0);
+    expect(values(s, 'nodejs_active_handles').length).toBeGreaterThan(0);
+    expect([...s.type.keys()].filter((n) => n.startsWith('warden_daemon_'))).toEqual([]);
+  });
+
+  it('names a family *_total only when it is a counter, and has none of the retired names', async () => {
+    const { url } = await start();
+    const s = await scrape(url);
+    const misnamed = [...s.type].filter(([name, type]) => name.endsWith('_total') && type !== 'counter');
+    expect(misnamed).toEqual([]);
+    for (const [name, type] of s.type) if (type === 'counter') expect(name, name).toMatch(/_total$/);
+    for (const name of RETIRED) expect(s.type.has(name), name).toBe(false);
+  });
+
+  it('passes promtool check metrics, with every family populated', async (ctx) => {
+    const missing = promtoolMissing();
+    if (missing) {
+      if (process.env.CI) throw new Error(`${missing}: CI must run this check`);
+      ctx.skip(missing);
+      return;
+    }
+    const { metrics, url } = await start();
+    metrics.setState('alpha', 'running');
+    metrics.setRestarts('alpha', 2);
+    metrics.setUsage('alpha', { cpuPercent: 50, memoryBytes: 1 << 20, handles: 9, processes: 1 });
+    metrics.setUsage('alpha', { cpuPercent: 50, memoryBytes: 1 << 20, handles: 9, processes: 1 });
+    metrics.setCircuit('alpha', 'half-open');
+    metrics.recordCall('alpha', 'echo', 0.003, false);
+    metrics.quotaStop('alpha', 'memoryMb');
+    metrics.countEvents('alpha', 'delivered', 3);
+    metrics.countEvents('alpha', 'overflow', 2);
+    metrics.scheduleRun('alpha');
+    metrics.scheduleSkipped('alpha', 'overlap');
+    const text = await scrapeText(url);
+    const s = parseExposition(text);
+    const families = new Set(s.samples.filter((x) => x.labels.plugin === 'alpha').map((x) => familyOf(x.name)));
+    expect([...families].sort()).toEqual(Object.keys(FAMILIES).sort());
+    const check = promtoolCheck(text);
+    expect(check, check.output).toEqual({ status: 0, output: '' });
   });
 
   it('flips the state gauge: 1 for the current state, 0 for the others', async () => {
@@ -125,23 +139,146 @@ describe('metrics endpoint', () => {
     expect(values(s, 'warden_plugin_state', { plugin: 'alpha' }).filter((x) => x.value === 1)).toHaveLength(1);
   });
 
-  it('sets restarts and usage gauges, and removes usage when it is null', async () => {
+  it('sets the usage gauges, and removes them when usage is null', async () => {
     const { metrics, url } = await start();
-    metrics.setRestarts('alpha', 3);
     metrics.setUsage('alpha', { cpuPercent: 12.5, memoryBytes: 64 * 1024 * 1024, handles: 17, processes: 2 });
     let s = await scrape(url);
-    expect(value(s, 'warden_plugin_restarts', { plugin: 'alpha' })).toBe(3);
-    expect(value(s, 'warden_plugin_cpu_percent', { plugin: 'alpha' })).toBe(12.5);
     expect(value(s, 'warden_plugin_memory_bytes', { plugin: 'alpha' })).toBe(64 * 1024 * 1024);
     expect(value(s, 'warden_plugin_handles', { plugin: 'alpha' })).toBe(17);
     expect(value(s, 'warden_plugin_processes', { plugin: 'alpha' })).toBe(2);
 
     metrics.setUsage('alpha', null);
     s = await scrape(url);
-    for (const g of ['cpu_percent', 'memory_bytes', 'handles', 'processes']) {
+    for (const g of ['memory_bytes', 'handles', 'processes']) {
       expect(values(s, `warden_plugin_${g}`, { plugin: 'alpha' }), g).toHaveLength(0);
     }
-    expect(value(s, 'warden_plugin_restarts', { plugin: 'alpha' })).toBe(3);
+    // The counters stay: a stopped plugin's totals are still its totals.
+    expect(value(s, 'warden_plugin_cpu_seconds_total', { plugin: 'alpha' })).toBe(0);
+    expect(value(s, 'warden_plugin_restarts_total', { plugin: 'alpha' })).toBe(0);
+  });
+
+  it('counts restarts from the status count, never going down when that count begins anew', async () => {
+    const { metrics, url } = await start();
+    metrics.setRestarts('alpha', 0);
+    let s = await scrape(url);
+    expect(value(s, 'warden_plugin_restarts_total', { plugin: 'alpha' })).toBe(0);
+    metrics.setRestarts('alpha', 1);
+    metrics.setRestarts('alpha', 3);
+    metrics.setRestarts('alpha', 3); // reported again, nothing new
+    s = await scrape(url);
+    expect(value(s, 'warden_plugin_restarts_total', { plugin: 'alpha' })).toBe(3);
+    metrics.setRestarts('alpha', 0); // a new count (e.g. a new supervisor object for the name)
+    metrics.setRestarts('alpha', 2);
+    metrics.setRestarts('alpha', Number.NaN);
+    s = await scrape(url);
+    expect(value(s, 'warden_plugin_restarts_total', { plugin: 'alpha' })).toBe(5);
+  });
+
+  it('integrates the sampled CPU % into CPU seconds, across stops and restarts of the process', async () => {
+    let clock = 1_000;
+    const { metrics, url } = await start({ now: () => clock });
+    const usage = (cpuPercent: number) => ({ cpuPercent, memoryBytes: 1, handles: 1, processes: 1 });
+    const cpu = async () => value(await scrape(url), 'warden_plugin_cpu_seconds_total', { plugin: 'alpha' });
+    metrics.setState('alpha', 'running');
+    expect(await cpu()).toBe(0);
+
+    metrics.setUsage('alpha', usage(0)); // first sample: nothing to integrate yet
+    clock += 2_000;
+    metrics.setUsage('alpha', usage(50)); // half a core for 2 s
+    expect(await cpu()).toBeCloseTo(1, 9);
+    clock += 500;
+    metrics.setUsage('alpha', usage(200)); // two cores for 0.5 s (a fast pass of a hot plugin)
+    expect(await cpu()).toBeCloseTo(2, 9);
+
+    // Stopped: the total stays; the time it was down is not integrated.
+    metrics.setUsage('alpha', null);
+    clock += 60_000;
+    expect(await cpu()).toBeCloseTo(2, 9);
+    metrics.setUsage('alpha', usage(100)); // the new process's first sample
+    clock += 1_000;
+    metrics.setUsage('alpha', usage(100));
+    expect(await cpu()).toBeCloseTo(3, 9);
+
+    // A bad sample (NaN, negative) adds nothing and does not throw.
+    clock += 1_000;
+    expect(() => metrics.setUsage('alpha', usage(Number.NaN))).not.toThrow();
+    clock += 1_000;
+    metrics.setUsage('alpha', usage(-5));
+    expect(await cpu()).toBeCloseTo(3, 9);
+  });
+
+  it('counts events delivered and dropped by reason, and schedule runs and skips by reason', async () => {
+    const { metrics, url } = await start();
+    metrics.setState('alpha', 'running');
+    let s = await scrape(url);
+    expect(value(s, 'warden_plugin_events_delivered_total', { plugin: 'alpha' })).toBe(0);
+    for (const reason of ['overflow', 'not-running', 'error']) {
+      expect(value(s, 'warden_plugin_events_dropped_total', { plugin: 'alpha', reason }), reason).toBe(0);
+    }
+    expect(value(s, 'warden_plugin_schedule_runs_total', { plugin: 'alpha' })).toBe(0);
+    for (const reason of ['overlap', 'not-running']) {
+      expect(value(s, 'warden_plugin_schedule_skipped_total', { plugin: 'alpha', reason }), reason).toBe(0);
+    }
+
+    metrics.countEvents('alpha', 'delivered', 1);
+    metrics.countEvents('alpha', 'delivered', 1);
+    metrics.countEvents('alpha', 'overflow', 7);
+    metrics.countEvents('alpha', 'not-running', 1);
+    metrics.countEvents('alpha', 'error', 1);
+    metrics.countEvents('alpha', 'delivered', Number.NaN);
+    metrics.scheduleRun('alpha');
+    metrics.scheduleRun('alpha');
+    metrics.scheduleSkipped('alpha', 'overlap');
+    metrics.scheduleSkipped('alpha', 'not-running');
+    metrics.scheduleSkipped('alpha', 'not-running');
+    s = await scrape(url);
+    expect(value(s, 'warden_plugin_events_delivered_total', { plugin: 'alpha' })).toBe(2);
+    expect(value(s, 'warden_plugin_events_dropped_total', { plugin: 'alpha', reason: 'overflow' })).toBe(7);
+    expect(value(s, 'warden_plugin_events_dropped_total', { plugin: 'alpha', reason: 'not-running' })).toBe(1);
+    expect(value(s, 'warden_plugin_events_dropped_total', { plugin: 'alpha', reason: 'error' })).toBe(1);
+    expect(value(s, 'warden_plugin_schedule_runs_total', { plugin: 'alpha' })).toBe(2);
+    expect(value(s, 'warden_plugin_schedule_skipped_total', { plugin: 'alpha', reason: 'overlap' })).toBe(1);
+    expect(value(s, 'warden_plugin_schedule_skipped_total', { plugin: 'alpha', reason: 'not-running' })).toBe(2);
+  });
+
+  it('counts what the event bus reports through its onOutcome hook', async () => {
+    const { metrics, url } = await start();
+    const bus = new EventBus({ queueLimit: 2, onOutcome: (name, outcome, n) => metrics.countEvents(name, outcome, n) });
+    const flush = () => new Promise<void>((r) => setImmediate(r));
+    let running = true;
+    const gate: { release?: () => void } = {};
+    bus.subscribe({ name: 'fast', patterns: ['t'], deliver: () => running });
+    bus.subscribe({
+      name: 'slow',
+      patterns: ['t'],
+      // The first delivery hangs until released, so the queue behind it overflows.
+      deliver: (e: BusEvent) => (e.data === 0 ? new Promise<boolean>((r) => (gate.release = () => r(true))) : true),
+    });
+    const broken = () => {
+      throw new Error('boom');
+    };
+    bus.subscribe({ name: 'broken', patterns: ['t'], deliver: broken });
+    for (let i = 0; i < 5; i++) {
+      bus.publish({ topic: 't', data: i, source: 'test' });
+      await flush();
+    }
+    running = false;
+    bus.publish({ topic: 't', data: 5, source: 'test' });
+    await flush();
+    gate.release!();
+    await bus.idle();
+    const s = await scrape(url);
+    const got = (plugin: string, name: string, reason?: string) =>
+      value(s, `warden_plugin_events_${name}_total`, reason ? { plugin, reason } : { plugin });
+    expect(got('fast', 'delivered')).toBe(5);
+    expect(got('fast', 'dropped', 'not-running')).toBe(1);
+    expect(got('fast', 'dropped', 'overflow')).toBe(0);
+    // slow: 0 hangs; 1 and 2 wait; 3, 4 and 5 each push out the oldest waiting (1, 2, 3); then 0, 4, 5 go.
+    expect(got('slow', 'dropped', 'overflow')).toBe(3);
+    expect(got('slow', 'delivered')).toBe(3);
+    expect(bus.stats('slow')).toMatchObject({ delivered: 3, dropped: 3 });
+    expect(got('broken', 'dropped', 'error')).toBe(6);
+    expect(got('broken', 'delivered')).toBe(0);
   });
 
   it('counts calls and failures by method', async () => {
@@ -241,13 +378,15 @@ describe('metrics endpoint', () => {
       metrics.setCircuit(p, 'open');
       metrics.recordCall(p, 'echo', 0.01, false);
       metrics.quotaStop(p, 'custom-limit');
+      metrics.countEvents(p, 'delivered', 1);
+      metrics.scheduleRun(p);
     }
     metrics.forget('alpha');
     const s = await scrape(url);
     const alpha = s.samples.filter((x) => x.labels.plugin === 'alpha');
     expect(alpha).toEqual([]);
     const betaFamilies = new Set(
-      s.samples.filter((x) => x.labels.plugin === 'beta').map((x) => x.name.replace(/_(bucket|sum|count)$/, '')),
+      s.samples.filter((x) => x.labels.plugin === 'beta').map((x) => familyOf(x.name)),
     );
     expect([...betaFamilies].sort()).toEqual(Object.keys(FAMILIES).sort());
 
@@ -383,6 +522,9 @@ describe('noMetrics', () => {
       noMetrics.setUsage('alpha', null);
       noMetrics.setCircuit('alpha', 'open');
       noMetrics.quotaStop('alpha', 'memoryMb');
+      noMetrics.countEvents('alpha', 'overflow', 3);
+      noMetrics.scheduleRun('alpha');
+      noMetrics.scheduleSkipped('alpha', 'overlap');
       noMetrics.forget('alpha');
     }).not.toThrow();
     expect(Object.isFrozen(noMetrics)).toBe(true);
