@@ -73,7 +73,7 @@ describe('systemd/warden.service', () => {
       Type: 'simple',
       User: 'warden',
       Group: 'warden',
-      ExecStart: '/usr/bin/node /opt/warden/dist/cli/main.js daemon --config /etc/warden/warden.yaml',
+      ExecStart: '/usr/bin/env node /opt/warden/dist/cli/main.js daemon --config /etc/warden/warden.yaml',
       ExecReload: '/bin/kill -HUP $MAINPID',
       StateDirectory: 'warden',
       RuntimeDirectory: 'warden',
