@@ -66,8 +66,8 @@ export interface DaemonProcess {
 }
 
 /** Runs the built daemon on `sandbox`; `wrapper` (e.g. setpriv to another user) goes in front of node. */
-export function spawnDaemon(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): DaemonProcess {
-  const argv = [...wrapper, process.execPath, CLI, 'daemon', '--config', sandbox.configPath];
+export function spawnDaemon(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}, wrapper: string[] = [], cli = CLI): DaemonProcess {
+  const argv = [...wrapper, process.execPath, cli, 'daemon', '--config', sandbox.configPath];
   const proc = spawn(argv[0]!, argv.slice(1), {
     cwd: sandbox.dir,
     env: { ...process.env, ...env },
@@ -91,8 +91,8 @@ export class TestDaemon {
 
   constructor(readonly sandbox: Sandbox) {}
 
-  async start(env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<void> {
-    this.daemon = spawnDaemon(this.sandbox, env, wrapper);
+  async start(env: NodeJS.ProcessEnv = {}, wrapper: string[] = [], cli = CLI): Promise<void> {
+    this.daemon = spawnDaemon(this.sandbox, env, wrapper, cli);
     const daemon = this.daemon;
     await waitFor(`the daemon's socket at ${this.sandbox.socketPath}`, async () => {
       if (daemon.proc.exitCode !== null) {
