@@ -19,7 +19,7 @@ import { TokenBucket } from '../policies/rate-limit.js';
 import { describeExit, errorLine, signalName, type ExitInfo } from './exit.js';
 import { DEFAULT_OUTPUT_LIMITS, gateStream, type DroppedSummary, type OutputLimits } from './output-gate.js';
 
-/** What a plugin may ask of the daemon (contract §4, plugin → daemon). */
+/** What a plugin may ask of the daemon (docs/protocol.md, "Plugin → daemon"). */
 export interface PluginRequests {
   call(plugin: string, method: string, params: unknown): Promise<unknown>;
   emit(topic: string, data: unknown): void;
@@ -42,6 +42,16 @@ export interface HostOptions {
   onExit?: (exit: ExitInfo) => void;
   /** Kills every process of this plugin wherever it went (its cgroup); the last rung of the stop ladder. */
   killTree?: () => Promise<void>;
+}
+
+/** What `stop` resolves with: the exit as observed or, once its bound passed without one, an unconfirmed exit. */
+export interface StopExit extends ExitInfo {
+  /**
+   * Set (with `code` and `signal` null) when the process was sent SIGKILL but its exit was not seen within
+   * `stop`'s bound: stuck in the kernel, frozen, or a sandbox that never reports. It is still watched; the
+   * real exit, when it comes, settles `waitForExit` and `onExit` as usual.
+   */
+  unconfirmed?: true;
 }
 
 export interface InitializeParams {
@@ -120,10 +130,6 @@ export class PluginHost {
     return this.declared.has(method);
   }
 
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   /** Spawns the process and completes the handshake; rejects with a message fit for `lastError`. */
   async start(init: InitializeParams): Promise<void> {
     const { launch } = this.options;
@@ -192,11 +198,6 @@ export class PluginHost {
     return (response as { result?: unknown }).result ?? null;
   }
 
-  notify(method: string, params: unknown): void {
-    if (this.exitInfo) return;
-    this.send({ jsonrpc: '2.0', method, params });
-  }
-
   /**
    * A notification that resolves once the pipe has taken it: a plugin that stops reading its stdin
    * holds up only its own event queue (which is bounded), never the daemon's memory.
@@ -235,10 +236,28 @@ export class PluginHost {
    * The kill ladder, all within `timeoutMs`: `warden.shutdown` → close stdin → SIGTERM → SIGKILL,
    * each to the whole process group. `graceful: false` (a hung plugin) starts at SIGTERM;
    * `force` (a memory breach, where every moment counts) goes straight to SIGKILL.
+   *
+   * Resolves within `timeoutMs + STOP_KILL_GRACE_MS` whatever the process does: the grace is for the
+   * kill to be seen and the leftovers swept. A process SIGKILL has not ended by then resolves as
+   * `{ code: null, signal: null, unconfirmed: true }` (see StopExit) and is watched in the background:
+   * its real exit still settles `waitForExit` and `onExit`, and the sweep follows it.
    */
-  async stop(timeoutMs: number, options: { graceful?: boolean; force?: boolean } = {}): Promise<ExitInfo> {
+  async stop(timeoutMs: number, options: { graceful?: boolean; force?: boolean } = {}): Promise<StopExit> {
     this.stopping = true;
     this.stopHealthChecks();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<StopExit>((resolve) => {
+      timer = setTimeout(() => resolve(this.exitInfo ?? this.unconfirmedExit(timeoutMs)), Math.max(0, timeoutMs) + STOP_KILL_GRACE_MS);
+    });
+    try {
+      return await Promise.race([this.climb(timeoutMs, options), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The ladder itself, unbounded at its end: it resolves once the exit is seen and the sweep is done. */
+  private async climb(timeoutMs: number, options: { graceful?: boolean; force?: boolean }): Promise<ExitInfo> {
     if (options.force) await this.killEverything();
     const graceful = !options.force && (options.graceful ?? true);
     const begun = Date.now();
@@ -258,13 +277,22 @@ export class PluginHost {
       this.terminate();
       await this.exitBy(deadline);
     }
-    if (!this.exitInfo) {
-      await this.killEverything();
-      await this.exitBy(Date.now() + 5000);
-    }
+    if (!this.exitInfo) await this.killEverything();
+    const exit = await this.waitForExit();
     // The leader is gone; sweep anything it left behind (its group, its cgroup).
     await this.killEverything();
-    return this.waitForExit();
+    return exit;
+  }
+
+  /** stop's answer when its bound passed with the process still there; says so in the log, and again when it does exit. */
+  private unconfirmedExit(timeoutMs: number): StopExit {
+    const waited = Math.max(0, timeoutMs) + STOP_KILL_GRACE_MS;
+    this.logger.warn(`still there ${waited}ms into its stop, after SIGKILL; its exit will be reported when it comes`);
+    const given = Date.now();
+    void this.waitForExit().then((exit) =>
+      this.logger.warn(`exited ${Date.now() - given}ms after its stop stopped waiting (${describeExit(exit)})`),
+    );
+    return { code: null, signal: null, unconfirmed: true };
   }
 
   /** Immediate SIGKILL of everything the plugin started (daemon forced shutdown). */
@@ -569,6 +597,12 @@ export class PluginHost {
 const STDOUT_DROP_REPORT_MS = 10_000;
 /** How long an exit report waits for a killed bwrap's sandbox to follow it. */
 const SANDBOX_EXIT_MS = 2000;
+/**
+ * How long `stop` waits, past its timeout, for the kill to be seen: SIGKILL ends a process at once, but
+ * a killed bwrap's exit is reported only once its sandbox is gone (up to SANDBOX_EXIT_MS) and its last
+ * stderr is in (up to EXIT_OUTPUT_GRACE_MS).
+ */
+export const STOP_KILL_GRACE_MS = SANDBOX_EXIT_MS + EXIT_OUTPUT_GRACE_MS + 750;
 
 /** Whether a process has ended: no longer there, or a zombie waiting to be reaped. */
 function isGone(pid: number): boolean {

@@ -13,5 +13,5 @@ export class RpcError extends Error {
   }
 }
 
-/** Every error code warden answers with: JSON-RPC's own and contract §6's. */
+/** Every error code warden answers with: JSON-RPC's own and warden's (docs/control-api.md, "Error codes"). */
 export const ErrorCodes = { ...JsonRpcErrorCode, ...ErrorCode } as const;

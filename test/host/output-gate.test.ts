@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLineGate, DEFAULT_OUTPUT_LIMITS, gateStream, type DroppedSummary, type OutputGate, type OutputLimits } from '../../src/host/output-gate.js';
-import { FakeClock } from '../../src/policies/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { MAX_LINE_BYTES } from '../../src/rpc/line-reader.js';
 import { waitFor } from '../helpers/wait.js';
 

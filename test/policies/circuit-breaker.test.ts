@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CircuitState } from '../../src/supervisor/types.js';
-import { FakeClock } from '../../src/policies/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { CircuitBreaker, type CircuitPermit } from '../../src/policies/circuit-breaker.js';
 
 let clock: FakeClock;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, systemClock } from '../../src/policies/clock.js';
+import { systemClock } from '../../src/policies/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('clocks', () => {
   it('FakeClock starts, advances and sets', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/policies/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { TokenBucket } from '../../src/policies/rate-limit.js';
 
 const bucket = (ratePerSec: number, burst: number, clock = new FakeClock(1000)) => ({

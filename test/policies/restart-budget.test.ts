@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/policies/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { RestartBudget, describeExhaustion } from '../../src/policies/restart-budget.js';
 
 describe('RestartBudget', () => {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { PluginHost } from '../../src/host/plugin-host.js';
 import { RpcError } from '../../src/host/rpc-error.js';
 import { noMetrics } from '../../src/metrics/types.js';
-import { FakeClock } from '../../src/policies/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { CallGate } from '../../src/supervisor/calls.js';
 
 type Line = [level: 'info' | 'warn', fields: Record<string, unknown>, msg: string];

@@ -1,14 +1,15 @@
-// `npm run bench`: warden's figures side by side with baselines measured in the same run (contract §8).
+// `npm run bench`: warden's figures side by side with baselines measured in the same run; README "Benchmarks" says what each row means.
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ControlClient } from '../control/client.js';
-import { PluginHost } from '../host/plugin-host.js';
-import { createLogSystem } from '../logging/index.js';
-import { loadPlugin } from '../manifest/discover.js';
-import { detectCapabilities } from '../sandbox/capabilities.js';
-import { planLaunch } from '../sandbox/launch.js';
-import { PACKAGE_ROOT } from '../version.js';
+import { fileURLToPath } from 'node:url';
+import type { ControlClient } from '../dist/control/client.js';
+import { PluginHost } from '../dist/host/plugin-host.js';
+import { createLogSystem } from '../dist/logging/index.js';
+import { loadPlugin } from '../dist/manifest/discover.js';
+import { detectCapabilities } from '../dist/sandbox/capabilities.js';
+import { planLaunch } from '../dist/sandbox/launch.js';
+import { PACKAGE_ROOT } from '../dist/version.js';
 import { until, withBenchDaemon } from './daemon.js';
 import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
 import { measureCalls, median, printTable, type CallFigures } from './stats.js';
@@ -57,9 +58,9 @@ async function benchFleet(): Promise<FleetFigures> {
   });
 }
 
-/** The same fleet as bare node children of a bare parent (src/bench/bare-parent.ts). */
+/** The same fleet as bare node children of a bare parent (bench/bare-parent.ts). */
 async function benchBareFleet(): Promise<{ startMs: number } & IdleUsage> {
-  const script = join(PACKAGE_ROOT, 'dist/bench/bare-parent.js');
+  const script = fileURLToPath(new URL('./bare-parent.js', import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(process.execPath, [script, String(FLEET), String(IDLE_SECONDS)], (error, out) => (error ? reject(error) : resolve(out))),
   );

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectControl, type ControlClient } from '../control/client.js';
-import { PACKAGE_ROOT } from '../version.js';
+import { connectControl, type ControlClient } from '../dist/control/client.js';
+import { PACKAGE_ROOT } from '../dist/version.js';
 
 /** Polls `probe` until it returns something other than undefined (errors count as "not yet"). */
 export async function until<T>(probe: () => Promise<T | undefined>, intervalMs = 10, timeoutMs = 30_000): Promise<T> {

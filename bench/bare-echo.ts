@@ -1,5 +1,5 @@
 // The baseline peer: a bare child that answers NDJSON JSON-RPC requests on its stdio, nothing else.
-import { createLineReader } from '../rpc/line-reader.js';
+import { createLineReader } from '../dist/rpc/line-reader.js';
 
 const reader = createLineReader({
   onLine(line) {

@@ -1,13 +1,13 @@
 // What the wall costs at start: one plugin spawned to its answered handshake, with and without bwrap
 // (and its cgroup), alternated in one run so both see the same machine.
 import { join } from 'node:path';
-import type { PluginCgroup } from '../cgroups/index.js';
-import { PluginHost } from '../host/plugin-host.js';
-import { createLogSystem } from '../logging/index.js';
-import { loadPlugin } from '../manifest/discover.js';
-import { detectCapabilities, type Capabilities } from '../sandbox/capabilities.js';
-import { planLaunch } from '../sandbox/launch.js';
-import { PACKAGE_ROOT } from '../version.js';
+import type { PluginCgroup } from '../dist/cgroups/index.js';
+import { PluginHost } from '../dist/host/plugin-host.js';
+import { createLogSystem } from '../dist/logging/index.js';
+import { loadPlugin } from '../dist/manifest/discover.js';
+import { detectCapabilities, type Capabilities } from '../dist/sandbox/capabilities.js';
+import { planLaunch } from '../dist/sandbox/launch.js';
+import { PACKAGE_ROOT } from '../dist/version.js';
 import { median, printTable } from './stats.js';
 
 const STARTS = Number(process.env.BENCH_WALL_STARTS ?? 20);

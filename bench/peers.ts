@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createLineReader } from '../rpc/line-reader.js';
+import { createLineReader } from '../dist/rpc/line-reader.js';
 import type { Call } from './stats.js';
 
 export const BARE_ECHO = fileURLToPath(new URL('./bare-echo.js', import.meta.url));
