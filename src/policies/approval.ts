@@ -1,5 +1,5 @@
 /**
- * Permissions need the operator's approval (contract §7). A plugin may always read its own folder and
+ * Permissions need the operator's approval (docs/manifest.md, "permissions and approval"). A plugin may always read its own folder and
  * write the `fs.write` paths inside it; everything else its manifest asks for waits for
  * `warden plugin grant NAME`, or for the operator's own `plugins.<name>.permissions`.
  * Pure: no I/O. Paths are compared as written (absolute, normalized), not through symlinks.

@@ -10,7 +10,7 @@ export interface CallErrorFacts {
 }
 
 /**
- * Whether a failed call counts against the plugin's circuit (contract §7). Timeouts and exits always
+ * Whether a failed call counts against the plugin's circuit (docs/protocol.md, "Errors and the circuit"). Timeouts and exits always
  * do: the daemon saw the plugin fail, whatever an answer might claim. "Method not found", "invalid
  * params" and any error the plugin marks as the caller's fault (`error.data.callerFault === true`,
  * as the SDK sends it for bad input) are the caller's mistake, not the plugin's ill health.

@@ -23,7 +23,7 @@ class Permit implements CircuitPermit {
 type Phase = 'closed' | 'open' | 'half-open';
 
 /**
- * Per-plugin circuit breaker (contract §7). Pure: the open → half-open move is derived from the
+ * Per-plugin circuit breaker (docs/protocol.md, "Errors and the circuit"). Pure: the open → half-open move is derived from the
  * clock whenever the breaker is read, never driven by a timer.
  *
  * onChange fires synchronously for every transition, including the derived open → half-open one;

@@ -18,7 +18,7 @@ export function countsAsRestart(cause: LaunchCause): boolean {
 
 /**
  * The operator's start, restart or enable (and a config that enables it again) begins with a closed
- * circuit (contract §7): the operator has acted on the plugin, so its old failure streak is not held
+ * circuit (docs/protocol.md, "Errors and the circuit"): the operator has acted on the plugin, so its old failure streak is not held
  * against the new process. A restart after a failure keeps the circuit as it was.
  */
 export function startsWithClosedCircuit(cause: LaunchCause): boolean {

@@ -1,7 +1,7 @@
 import type { PluginState } from '../supervisor/types.js';
 
 /**
- * Contract §5 lifecycle as one explicit table. Anything not listed is a supervisor bug,
+ * The plugin lifecycle (docs/control-api.md, "Plugin states") as one explicit table. Anything not listed is a supervisor bug,
  * so it throws rather than being silently accepted. Same-state moves are not listed.
  */
 export const TRANSITIONS: Readonly<Record<PluginState, readonly PluginState[]>> = Object.freeze({

@@ -1,5 +1,5 @@
 import type { CircuitSettings } from '../config/types.js';
-import type { PluginHost } from '../host/plugin-host.js';
+import type { HostLike } from './host-like.js';
 import { ErrorCodes, RpcError } from '../host/rpc-error.js';
 import type { PluginMetrics } from '../metrics/types.js';
 import { classifyCallOutcome, type CallOutcome } from '../policies/call-outcome.js';
@@ -93,7 +93,7 @@ export class CallGate {
     }
   }
 
-  async call(host: PluginHost, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+  async call(host: Pick<HostLike, 'declares' | 'request'>, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     if (method.startsWith('warden.')) {
       throw new RpcError(ErrorCodes.InvalidParams, `method names that start with "warden." are reserved: ${method}`);
     }

@@ -1,7 +1,7 @@
 import type { Limits } from '../config/types.js';
 import type { Permissions, PluginKind } from '../manifest/types.js';
 
-/** Contract §5. */
+/** The plugin states (docs/control-api.md, "Plugin states"). */
 export type PluginState =
   | 'waiting'
   | 'starting'
@@ -29,7 +29,7 @@ export interface Usage {
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** Contract §6. */
+/** A plugin's status on the control socket (docs/control-api.md, "PluginStatus"). */
 export interface PluginStatus {
   name: string;
   version: string | null;

@@ -1,0 +1,332 @@
+import type { Logger } from 'pino';
+import { describeExit, type ExitVerdict } from '../host/exit.js';
+import { ErrorCodes } from '../host/rpc-error.js';
+import type { Manifest } from '../manifest/types.js';
+import { decideAfterFailure } from '../policies/after-failure.js';
+import { disabledReason } from '../policies/enablement.js';
+import { countsAsRestart, startsWithClosedCircuit, type LaunchCause } from '../policies/launch-cause.js';
+import { RestartBudget } from '../policies/restart-budget.js';
+import { startBlockedBy } from '../policies/start-gate.js';
+import { PluginStateMachine } from '../policies/state-machine.js';
+import type { QuotaBreach, UsageSample } from '../quotas/types.js';
+import { CallGate } from './calls.js';
+import type { ManagedEnvironment, PluginDefinition } from './definition.js';
+import { describeEnforcement } from './enforcement.js';
+import { NO_FACTS, usageFigures, withFacts, type PluginFacts } from './facts.js';
+import type { HostLike } from './host-like.js';
+import { createInstance } from './instance.js';
+import { SerialQueue } from './serial.js';
+import { realTimers, type Timers } from './timers.js';
+import type { FailureKind, PluginState } from './types.js';
+
+type Operation = () => Promise<void>;
+
+/** What the operator may ask of a plugin on the control socket (each is logged with `by: "operator"`). */
+export type OperatorAction = 'start' | 'stop' | 'restart' | 'enable' | 'disable';
+
+/**
+ * The process side of one supervised plugin: its state machine, the instance that serves it, the
+ * start and the stop ladder, and what follows a failure (the restart budget, the backoff timer).
+ * Everything here runs under the plugin's lock (exclusive); ManagedPlugin adds what the daemon and
+ * the operator ask of it.
+ */
+export abstract class PluginLifecycle {
+  readonly name: string;
+  protected definition: PluginDefinition;
+  protected readonly env: ManagedEnvironment;
+  private readonly timers: Timers;
+  protected readonly machine: PluginStateMachine;
+  protected readonly budget: RestartBudget;
+  protected readonly calls: CallGate;
+  /** The instance that serves calls now. */
+  protected host: HostLike | null = null;
+  private readonly operations = new SerialQueue();
+  private restartTimer: unknown = null;
+  private startAborted = false;
+  /** Reason, last error, start time, restarts and usage: replaced whole by set(), read by status(). */
+  protected facts: Readonly<PluginFacts> = NO_FACTS;
+  /** Numbers each process instance, so each gets a cgroup of its own. */
+  private instances = 0;
+
+  constructor(name: string, definition: PluginDefinition, env: ManagedEnvironment) {
+    this.name = name;
+    this.definition = definition;
+    this.env = env;
+    this.timers = env.timers ?? realTimers;
+    this.budget = new RestartBudget(definition.settings.restart, env.clock);
+    this.calls = new CallGate({
+      plugin: name,
+      circuit: definition.settings.circuit,
+      clock: env.clock,
+      metrics: env.metrics,
+      onFailure: (method, error) => {
+        // A call cut short by the plugin's exit is not the failure: the exit is, and it is recorded where it is observed.
+        if (error.code === ErrorCodes.PluginExited) return;
+        this.set({ lastError: { time: this.nowIso(), kind: 'call', message: `${method}: ${error.message}` } });
+      },
+      log: () => this.log(),
+    });
+    let initial: PluginState = 'stopped';
+    const held = this.disabledReasonFor(definition);
+    if (!definition.discovered.ok) {
+      initial = 'invalid';
+      this.set({ reason: definition.discovered.reason });
+    } else if (held) {
+      initial = 'disabled';
+      this.set({ reason: held });
+    }
+    this.machine = new PluginStateMachine(initial, (from, to) => this.onStateChange(from, to));
+    env.metrics.setState(name, initial);
+    env.metrics.setRestarts(name, 0);
+  }
+
+  get state(): PluginState {
+    return this.machine.state;
+  }
+
+  get manifest(): Manifest | null {
+    return this.definition.discovered.ok ? this.definition.discovered.manifest : null;
+  }
+
+  /** Applies new settings (config reload); they take effect for the next process and the next calls. */
+  updateDefinition(definition: PluginDefinition): void {
+    this.definition = definition;
+    this.budget.updateSettings(definition.settings.restart);
+    this.calls.updateSettings(definition.settings.circuit);
+    if (this.state === 'running') this.watchQuotas(definition);
+  }
+
+  /** Why `definition` must keep this plugin disabled (a persisted disable first, then the config), or null. */
+  protected disabledReasonFor(definition: PluginDefinition): string | null {
+    const persisted = this.env.store.get(this.name);
+    return disabledReason(this.name, {
+      persisted: persisted?.disabled ? { reason: persisted.reason } : null,
+      enabledByConfig: definition.enabledByConfig,
+    });
+  }
+
+  /** A sample of the running process tree, from the quota monitor. */
+  recordUsage(sample: UsageSample): void {
+    if (this.state !== 'running') return;
+    this.set({ usage: sample });
+    this.env.metrics.setUsage(this.name, usageFigures(sample));
+  }
+
+  /** The quota monitor found the tree over a limit: stop it (memory at once), and count it as a failure. */
+  quotaBreach(breach: QuotaBreach): Promise<void> {
+    const host = this.host;
+    return this.exclusive(async () => {
+      if (this.host !== host || this.state !== 'running' || !host) return;
+      this.log().warn({ limit: breach.limit, measured: breach.measured, allowed: breach.allowed }, `quota: ${breach.message}; stopping it`);
+      this.env.metrics.quotaStop(this.name, breach.limit);
+      this.machine.to('stopping');
+      await host.stop(this.definition.settings.stopTimeoutMs, { graceful: false, force: breach.limit === 'memoryMb' });
+      this.host = null;
+      await this.fail('quota', breach.message);
+    });
+  }
+
+  /** Replaces the plugin's facts with a new record: the one way reason, lastError, startedAt, restarts and usage change. */
+  protected set(patch: Partial<PluginFacts>): void {
+    this.facts = withFacts(this.facts, patch);
+  }
+
+  /** Everything that follows from a state change lives here, so no transition can forget it. */
+  private onStateChange(from: PluginState, to: PluginState): void {
+    this.log().debug({ from, to }, `state ${from} -> ${to}`);
+    this.env.metrics.setState(this.name, to);
+    const listener = this.env.onStateChange;
+    if (listener) queueMicrotask(() => listener(this.name, from, to));
+    if (to === 'running') {
+      this.watchQuotas(this.definition);
+    } else if (from === 'running') {
+      this.env.quotas.unwatch(this.name);
+      this.set({ usage: null });
+      this.env.metrics.setUsage(this.name, null);
+    }
+  }
+
+  /**
+   * Spawns a process and completes the handshake; a failure goes to the restart policy. Runs under the lock.
+   * `cause` decides whether it counts as a restart and whether it begins with a closed circuit
+   * (`action` names the operator's, for the log).
+   */
+  protected async launch(cause: LaunchCause, action?: OperatorAction): Promise<void> {
+    const discovered = this.definition.discovered;
+    if (!discovered.ok) return;
+    if (startsWithClosedCircuit(cause)) this.calls.reset(action ? `${action} by the operator` : 'enabled again in config');
+    const dependencies = this.definition.dependencies();
+    // It starts by itself once they are satisfied (the supervisor calls resume()).
+    if (!dependencies.ok) return this.wait(dependencies.reason);
+    const blocked = this.blockedBy();
+    if (blocked) {
+      // It starts once the operator acts (grant, or a host with the wall and a daemon restart).
+      this.wait(blocked);
+      this.log().warn(blocked);
+      return;
+    }
+    this.startAborted = false;
+    this.machine.to('starting');
+    if (countsAsRestart(cause)) {
+      this.set({ restarts: this.facts.restarts + 1 });
+      this.env.metrics.setRestarts(this.name, this.facts.restarts);
+    }
+    const { settings } = this.definition;
+    let host: HostLike;
+    try {
+      host = this.createHost(this.definition);
+    } catch (error) {
+      return this.fail('start', (error as Error).message);
+    }
+    this.host = host;
+    try {
+      await host.start({ config: this.definition.config, state: null });
+    } catch (error) {
+      if (this.startAborted) return; // the stop that aborted it finishes the job
+      await host.stop(settings.stopTimeoutMs, { graceful: false });
+      return this.fail('start', (error as Error).message);
+    }
+    if (this.startAborted) return;
+    this.machine.to('running');
+    this.set({ startedAt: this.nowIso(), reason: null });
+    this.log().info({ methods: host.methods }, `running (pid ${host.pid})`);
+  }
+
+  /** Rests `waiting` for what `reason` says. */
+  private wait(reason: string): void {
+    this.set({ reason });
+    if (this.state !== 'waiting') this.machine.to('waiting');
+  }
+
+  /** A process for `definition`, numbered, reporting its exit and hangs back here. */
+  protected createHost(definition: PluginDefinition): HostLike {
+    return createInstance(definition, {
+      name: this.name,
+      env: this.env,
+      nextInstance: () => ++this.instances,
+      restarts: () => this.facts.restarts,
+      onExit: (host, verdict) => this.onHostExit(host, verdict),
+      onHang: (host, message) => this.onHostHang(host, message),
+      log: () => this.log(),
+    });
+  }
+
+  /** What keeps a start from happening that only the operator can lift: an unapproved permission, or a wall required but missing. */
+  protected blockedBy(): string | null {
+    const { capabilities, sandbox } = this.env;
+    return startBlockedBy(this.definition.approval(), {
+      required: sandbox.require,
+      hasWall: capabilities.wall !== null,
+      wallProblem: capabilities.wallProblem,
+      hasCgroup: capabilities.cgroup !== null,
+      cgroupProblem: capabilities.cgroupProblem,
+    });
+  }
+
+  /** Takes a live or starting process down the ladder and settles in `target`. Runs under the lock. */
+  protected async halt(target: 'stopped' | 'disabled' | 'waiting'): Promise<void> {
+    this.cancelRestartTimer();
+    const host = this.host;
+    if ((this.state === 'running' || this.state === 'starting') && host) {
+      this.machine.to('stopping');
+      const exit = await host.stop(this.definition.settings.stopTimeoutMs);
+      this.log().info(`stopped (${describeExit(exit)})`);
+    }
+    this.host = null;
+    if (this.state !== target) this.machine.to(target);
+  }
+
+  private onHostExit(host: HostLike, verdict: ExitVerdict): void {
+    this.background(async () => {
+      // Exits we caused (stop, hang, a failed start) are handled where we caused them.
+      if (this.host !== host || this.state !== 'running') return;
+      this.host = null;
+      await this.fail(verdict.kind, verdict.message);
+    });
+  }
+
+  private onHostHang(host: HostLike, message: string): void {
+    this.background(async () => {
+      if (this.host !== host || this.state !== 'running') return;
+      this.log().warn(`hung: ${message}; killing it`);
+      this.machine.to('stopping');
+      await host.stop(this.definition.settings.stopTimeoutMs, { graceful: false });
+      this.host = null;
+      await this.fail('hang', message);
+    });
+  }
+
+  /** A failure of the process: the after-failure policy says back off and restart, or disable (budget spent). */
+  private async fail(kind: FailureKind, message: string): Promise<void> {
+    const decision = decideAfterFailure({
+      kind,
+      message,
+      budget: this.budget.recordFailure(),
+      restart: this.definition.settings.restart,
+      random: this.env.random,
+    });
+    this.set({ lastError: { time: this.nowIso(), kind, message }, reason: decision.reason });
+    if (decision.action === 'disable') {
+      this.machine.to('disabled');
+      this.log().error(`disabled: ${decision.reason}`);
+      // Awaited under the lock: a daemon stopped right after must still find it disabled.
+      await this.env.store.setDisabled(this.name, decision.reason).catch((error: Error) =>
+        this.log().error(`could not persist the disabled state: ${error.message}`),
+      );
+      return;
+    }
+    this.machine.to('backoff');
+    this.log().warn(decision.reason);
+    this.restartTimer = this.timers.setTimeout(() => {
+      this.restartTimer = null;
+      this.background(async () => {
+        if (this.state === 'backoff') await this.launch('failure');
+      });
+    }, decision.delayMs);
+  }
+
+  /**
+   * Points the quota monitor at the running process tree: main threads only when nothing in it may fork
+   * (the wall's bwrap processes are single-threaded), the wall's own levels left uncounted.
+   */
+  private watchQuotas(definition: PluginDefinition): void {
+    const root = this.host?.sampleRoot;
+    if (!root) return;
+    const enforcement = describeEnforcement(this.env.capabilities, this.manifest, definition.permissions ?? undefined);
+    this.env.quotas.watch(this.name, root.pid, definition.settings.limits, {
+      canFork: enforcement.childProcess !== 'node-permission',
+      wrappers: root.wrappers,
+    });
+  }
+
+  protected abortStart(): void {
+    if (this.state !== 'starting' || !this.host) return;
+    this.startAborted = true;
+    this.host.kill();
+  }
+
+  protected cancelRestartTimer(): void {
+    if (this.restartTimer !== null) this.timers.clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+  }
+
+  /** Runs lifecycle operations one at a time; errors reach the caller, never the queue. */
+  protected exclusive(operation: Operation): Promise<void> {
+    return this.operations.run(operation);
+  }
+
+  /** An operation nobody awaits (process events, timers): its failure is logged, not lost. */
+  private background(operation: Operation): void {
+    this.exclusive(operation).catch((error: Error) =>
+      this.log().error({ stack: error.stack }, `supervision error: ${error.message}`),
+    );
+  }
+
+  protected log(): Logger {
+    return this.env.logs.pluginLogger(this.name, { pid: this.host?.pid ?? null, restarts: this.facts.restarts });
+  }
+
+  protected nowIso(): string {
+    return new Date(this.env.clock.now()).toISOString();
+  }
+}
