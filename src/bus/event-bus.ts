@@ -19,14 +19,14 @@ export interface BusEvent {
 export interface Subscriber {
   name: string;
   patterns: readonly string[];
-  /** Hands one event to the plugin (the lead sends the `warden.event` notification); resolves when written. Returns false if the plugin is not running (the event is then dropped for it, not queued). */
+  /** Hands one event to the plugin (the supervisor sends the `warden.event` notification); resolves when written. Returns false if the plugin is not running (the event is then dropped for it, not queued). */
   deliver(event: BusEvent): Promise<boolean> | boolean;
 }
 
 export interface EventBusOptions {
   /** Per-subscriber queue bound (default 1000). On overflow the OLDEST events are dropped. */
   queueLimit?: number;
-  /** Called once per overflow burst per subscriber (a burst ends when its queue drains empty), with how many were dropped so far in the burst; the lead logs a warning. */
+  /** Called once per overflow burst per subscriber (a burst ends when its queue drains empty), with how many were dropped so far in the burst; the supervisor logs a warning. */
   onOverflow?(subscriber: string, droppedInBurst: number): void;
   onError?(subscriber: string, error: Error): void;
   /** Counts for metrics: per subscriber, `count` events handed over or lost (and why). Called at once; one that throws is ignored. */
@@ -197,7 +197,7 @@ export class EventBus {
     }
   }
 
-  /** The lead's callbacks only log; one that throws must not kill a delivery loop. */
+  /** The supervisor's callbacks only log; one that throws must not kill a delivery loop. */
   private safely(fn: () => void): void {
     try {
       fn();

@@ -1,4 +1,4 @@
-/** The CLI's exit codes (contract §6). */
+/** The CLI's exit codes (docs/control-api.md, "Exit codes"). */
 export const ExitCode = {
   Ok: 0,
   /** The daemon answered with an error (or refused a reload). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `warden` command line: program wiring and exit codes (contract §6). */
+/** The `warden` command line: program wiring and exit codes (docs/control-api.md, "The CLI"). */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';

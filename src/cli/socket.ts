@@ -1,5 +1,5 @@
 /**
- * Which control socket the CLI talks to (contract §6), and the connection to it.
+ * Which control socket the CLI talks to (docs/control-api.md, "Finding the socket"), and the connection to it.
  *
  * The sources, in order:
  *   1. `--socket PATH`                        } named by the operator:

@@ -1,5 +1,5 @@
 /**
- * Reading the daemon's config file (CONTRACT §2): YAML or JSON, every key optional, defaults applied,
+ * Reading the daemon's config file (docs/configuration.md): YAML or JSON, every key optional, defaults applied,
  * relative paths resolved against the file's folder. Every problem found is reported at once, one
  * ConfigError line each.
  */
@@ -194,7 +194,7 @@ function oneLine(s: string): string {
   return (s.split('\n')[0] ?? '').trim();
 }
 
-/** CONTRACT §2: a relative path in a config resolves against the folder the config file is in. */
+/** A relative path in a config resolves against the folder the config file is in (docs/configuration.md, "Paths"). */
 export function againstConfigFolder(configFile: string, p: string): string {
   return path.resolve(path.dirname(configFile), p);
 }

@@ -1,5 +1,5 @@
 /**
- * The zod schema of the config file (CONTRACT §2). Every key is optional and carries its default;
+ * The zod schema of the config file (docs/configuration.md, "Keys"). Every key is optional and carries its default;
  * paths stay as written here and are resolved against the config folder by the loader.
  */
 import * as z from 'zod';
@@ -82,7 +82,7 @@ const MAX_ID = 4_294_967_294;
 
 /**
  * sandbox.user: only the shape is checked here; the name is looked up where plugins are launched.
- * Root (the name, uid 0 or gid 0) is refused: plugins never run with root's identity (contract §7).
+ * Root (the name, uid 0 or gid 0) is refused: plugins never run with root's identity (docs/configuration.md, "sandbox").
  */
 const sandboxUser = z.unknown().transform((v, ctx) => {
   if (v === null) return null;

@@ -73,7 +73,7 @@ export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fata
 /** `permissions.approval`: `required` waits for the operator; `declared` grants manifests as written (development only). */
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];
 
-/** `sandbox`: how the wall is built (contract §7). */
+/** `sandbox`: how the wall is built (docs/configuration.md, "sandbox"). */
 export interface SandboxSettings {
   /** true: a plugin that cannot be put behind the whole wall does not start. */
   require: boolean;

@@ -1,5 +1,5 @@
 /**
- * A client for the daemon's control socket: NDJSON JSON-RPC 2.0 over a unix socket (contract §6).
+ * A client for the daemon's control socket: NDJSON JSON-RPC 2.0 over a unix socket (docs/control-api.md, "Framing and JSON-RPC conformance").
  */
 import { createConnection, type Socket } from 'node:net';
 import { MAX_LINE_BYTES, readLines } from '../rpc/line-reader.js';

@@ -16,7 +16,7 @@ export interface DaemonApi {
 
 const MAX_TAIL_LINES = 10_000;
 
-/** The methods of contract §6. */
+/** The control socket's methods (docs/control-api.md, "Methods"). */
 export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
   const { supervisor, logs } = api;
   const pluginStatus = (name: string) => supervisor.get(name).status();
@@ -70,7 +70,7 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       return { entries };
     },
     [Method.DaemonReload]: () => api.reload(),
-    // The operator approves, or withdraws, what the plugin's manifest asks for now (contract §7).
+    // The operator approves, or withdraws, what the plugin's manifest asks for now (docs/control-api.md, "plugin.grant and plugin.revoke").
     [Method.PluginGrant]: async (params) => {
       const name = requireName(params);
       await supervisor.grant(name);

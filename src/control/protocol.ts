@@ -1,5 +1,5 @@
 /**
- * The control socket's vocabulary (contract §6): method names, notification names and error codes,
+ * The control socket's vocabulary (docs/control-api.md): method names, notification names and error codes,
  * shared by the daemon's server and the CLI's client.
  */
 
@@ -39,7 +39,7 @@ export const PluginAction = {
 export type PluginActionName = keyof typeof PluginAction;
 
 /**
- * The operator's word on what a plugin's manifest asks for now (contract §7): approve it, or withdraw the
+ * The operator's word on what a plugin's manifest asks for now (docs/control-api.md, "plugin.grant and plugin.revoke"): approve it, or withdraw the
  * approval. They take `{name}` and answer a `PluginStatus`, like the actions above, but act on the supervisor.
  */
 export const PermissionAction = {
@@ -57,7 +57,7 @@ export const JsonRpcErrorCode = {
   InternalError: -32603,
 } as const;
 
-/** warden's error codes (contract §6), used on the control socket and in plugin calls. */
+/** warden's error codes (docs/control-api.md, "Error codes"), used on the control socket and in plugin calls. */
 export const ErrorCode = {
   UnknownPlugin: -32001,
   /** Also answered while the plugin is `waiting` or in `backoff`. */
@@ -71,7 +71,7 @@ export const ErrorCode = {
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | (typeof JsonRpcErrorCode)[keyof typeof JsonRpcErrorCode];
 
-/** Log level names, lowest first (contract §6: a `level` filter means "this level and above"). */
+/** Log level names, lowest first (a `level` filter means "this level and above": docs/control-api.md, "logs.tail and logs.entry"). */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 /** `daemon.reload`'s result. */

@@ -6,7 +6,7 @@ import type { DependencyStatus, GraphNode } from './types.js';
 export interface PluginFacts {
   /** null: the plugin is invalid. */
   version: string | null;
-  /** A contract §5 state: waiting, starting, running, stopping, stopped, backoff, disabled, invalid. */
+  /** A plugin state (docs/control-api.md, "Plugin states"): waiting, starting, running, stopping, stopped, backoff, disabled, invalid. */
   state: string;
 }
 
@@ -41,7 +41,7 @@ function unsatisfied(dep: string, range: string, facts: PluginFacts | undefined)
   return null;
 }
 
-/** May `caller` call `target`? Only plugins named in its dependencies (contract §4). */
+/** May `caller` call `target`? Only plugins named in its dependencies (docs/protocol.md, "warden.call"). */
 export function mayCall(caller: GraphNode, target: string): boolean {
   return Object.hasOwn(caller.dependencies, target);
 }

@@ -5,7 +5,7 @@ export function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Name → node. Names are unique by contract; should a duplicate slip through, the first one wins. */
+/** Name → node. Names are unique (docs/manifest.md, "Discovery"); should a duplicate slip through, the first one wins. */
 export function indexNodes(nodes: readonly GraphNode[]): Map<string, GraphNode> {
   const index = new Map<string, GraphNode>();
   for (const node of nodes) if (!index.has(node.name)) index.set(node.name, node);

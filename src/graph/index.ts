@@ -1,4 +1,4 @@
-// The plugin dependency graph: pure functions over manifests' `dependencies` (contract §3, §5).
+// The plugin dependency graph: pure functions over manifests' `dependencies` (docs/manifest.md, "dependencies").
 export type { CycleReport, DependencyStatus, GraphNode } from './types.js';
 export { findCycles } from './cycles.js';
 export { dependentsOf, startOrder, stopOrder } from './order.js';

@@ -3,7 +3,7 @@ export interface GraphNode {
   name: string;
   /** null: the plugin is invalid (its manifest did not validate). */
   version: string | null;
-  /** Dependency name → semver range (contract §3). */
+  /** Dependency name → semver range (docs/manifest.md, "dependencies"). */
   dependencies: Record<string, string>;
 }
 

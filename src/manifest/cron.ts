@@ -1,5 +1,5 @@
 /**
- * Checks a cron expression as plugin.json takes it (CONTRACT §3): 5 fields, or 6 with seconds first.
+ * Checks a cron expression as plugin.json takes it (docs/manifest.md, "schedules"): 5 fields, or 6 with seconds first.
  * Each field: `*`, `?` (day fields), numbers or names, ranges `a-b`, steps `/n`, lists `a,b`.
  */
 

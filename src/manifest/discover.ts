@@ -1,5 +1,5 @@
 /**
- * Finding plugins: every folder directly under pluginsDir that holds a plugin.json (CONTRACT §3).
+ * Finding plugins: every folder directly under pluginsDir that holds a plugin.json (docs/manifest.md, "Discovery").
  * A bad plugin becomes an `ok: false` entry with its reason; it never stops the others.
  */
 import { constants } from 'node:fs';

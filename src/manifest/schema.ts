@@ -1,5 +1,5 @@
 /**
- * plugin.json (CONTRACT §3): its zod schema, the validator that lists every problem, one line each
+ * plugin.json (docs/manifest.md, "Fields" and "Validation rules"): its zod schema, the validator that lists every problem, one line each
  * naming the field, and the JSON Schema editors use.
  */
 import path from 'node:path';

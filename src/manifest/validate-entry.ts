@@ -1,5 +1,5 @@
 /**
- * The entry file named by a manifest's `main`: the daemon runs it with its own node (CONTRACT §3), so it
+ * The entry file named by a manifest's `main`: the daemon runs it with its own node (docs/manifest.md, "main or command"), so it
  * must be JavaScript node runs as it is. A TypeScript `main` would pass every other check, then fail at
  * every start until the plugin is disabled; it is refused up front instead, with what to do about it.
  */

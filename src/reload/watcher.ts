@@ -1,5 +1,5 @@
 /**
- * Watches pluginsDir for hot reload (CONTRACT §3). Reports, per plugin folder (a direct
+ * Watches pluginsDir for hot reload (docs/manifest.md, "Hot reload"). Reports, per plugin folder (a direct
  * child of pluginsDir), one debounced decision: added, removed, or changed — the last only when the
  * content fingerprint really differs, so touches, identical re-saves and `git checkout`s to the same
  * bytes are silent. What to do about a report (blue/green, rollback) is the supervisor's business.

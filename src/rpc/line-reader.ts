@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-/** The longest line any warden peer accepts (contract §4). */
+/** The longest line any warden peer accepts (docs/protocol.md, "Line limits"). */
 export const MAX_LINE_BYTES = 1024 * 1024;
 const HEAD_BYTES = 256;
 

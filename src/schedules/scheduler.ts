@@ -1,5 +1,5 @@
 /**
- * A plugin's `schedules` (CONTRACT §3): each runs `method(params)` on its cron expression through the normal
+ * A plugin's `schedules` (docs/manifest.md, "schedules"): each runs `method(params)` on its cron expression through the normal
  * call path. node-cron supplies the timing and next-run computation; the skip rules and counters live here.
  */
 import cron, { type ScheduledTask } from 'node-cron';

@@ -5,7 +5,7 @@
  *   definePlugin({ methods: { greet: ({ name }) => `Hello, ${name}!` } });
  *
  * The plugin speaks JSON-RPC 2.0 with the daemon, one message per line on stdin/stdout
- * (CONTRACT.md §4). Once `definePlugin` runs, stdout belongs to the protocol: console output
+ * (docs/protocol.md). Once `definePlugin` runs, stdout belongs to the protocol: console output
  * and stray `process.stdout.write` calls are redirected to stderr, which the daemon logs.
  *
  * The dispatcher is hand-written rather than json-rpc-2.0's JSONRPCServerAndClient: a request
@@ -49,7 +49,6 @@ export interface WardenEvent {
   source: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type MethodHandler = (params: any, ctx: PluginContext) => unknown | Promise<unknown>;
 
 export interface PluginDefinition {
@@ -480,7 +479,7 @@ function toErrorObject(thrown: unknown): ErrorObject {
       if (e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data)) data = { ...(e.data as Record<string, unknown>) };
       else data = { value: e.data };
     }
-    // Where the daemon looks to tell the caller's fault from the plugin's (contract §7).
+    // Where the daemon looks to tell the caller's fault from the plugin's (docs/protocol.md, "Errors and the circuit").
     if (isPluginError && e.callerFault === true) data.callerFault = true;
     data.stack = e.stack;
     return { code, message: e.message, data };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { PermissionRequest } from '../policies/approval.js';
 
-/** The permissions the operator approved with `warden plugin grant` (contract §7). */
+/** The permissions the operator approved with `warden plugin grant` (docs/manifest.md, "permissions and approval"). */
 export interface PersistedGrant {
   request: PermissionRequest;
   /** The plugin version whose manifest asked for them. */
@@ -29,8 +29,8 @@ export interface PersistedState {
 const FILE_NAME = 'state.json';
 
 /**
- * What survives a daemon restart: which plugins are disabled, and why (contract §5), and the
- * permissions the operator granted each (contract §7). A plugin with neither has no entry.
+ * What survives a daemon restart: which plugins are disabled, and why (docs/control-api.md, "Plugin states"), and the
+ * permissions the operator granted each (docs/manifest.md, "permissions and approval"). A plugin with neither has no entry.
  * Mutations update memory at once and then persist; writes are serialized and coalesced, so
  * the file always holds a complete, recent state and never a torn one.
  */

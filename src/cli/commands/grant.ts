@@ -1,4 +1,4 @@
-/** `warden plugin grant|revoke NAME`: the operator's approval of what a plugin asks for (contract §7). */
+/** `warden plugin grant|revoke NAME`: the operator's approval of what a plugin asks for (docs/manifest.md, "permissions and approval"). */
 import type { Command } from 'commander';
 import { PermissionAction, type PermissionActionName } from '../../control/protocol.js';
 import type { PluginStatus } from '../../supervisor/types.js';

@@ -1,4 +1,4 @@
-/** `warden plugin …` (contract §9): the commands about one plugin's package and permissions. */
+/** `warden plugin …` (docs/control-api.md, "Commands"): the commands about one plugin's package and permissions. */
 import type { Command } from 'commander';
 import { registerPermissionActions } from './grant.js';
 
