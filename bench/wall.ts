@@ -5,7 +5,7 @@ import type { PluginCgroup } from '../dist/cgroups/index.js';
 import { PluginHost } from '../dist/host/plugin-host.js';
 import { createLogSystem } from '../dist/logging/index.js';
 import { loadPlugin } from '../dist/manifest/discover.js';
-import { detectCapabilities, type Capabilities } from '../dist/sandbox/capabilities.js';
+import { claimCgroup, detectCapabilities, type Capabilities } from '../dist/sandbox/capabilities.js';
 import { planLaunch } from '../dist/sandbox/launch.js';
 import { PACKAGE_ROOT } from '../dist/version.js';
 import { median, printTable } from './stats.js';
@@ -43,7 +43,7 @@ async function timeStart(capabilities: Capabilities, instance: number): Promise<
 
 /** The start of one plugin behind the wall beside the same start without it (and without cgroups). */
 export async function wallSection(): Promise<void> {
-  const capabilities = await detectCapabilities();
+  const capabilities = claimCgroup(await detectCapabilities());
   if (!capabilities.wall) {
     console.log(`\nWall: not measured: ${capabilities.wallProblem}`);
     return;

@@ -9,6 +9,16 @@
  */
 export * from './sdk/index.js';
 
-export type { Limits } from './config/types.js';
-export type { Manifest, Manifest as PluginManifest, Permissions, PluginKind, Schedule } from './manifest/types.js';
-export type { CircuitState, FailureKind, LastError, PluginState, PluginStatus, RecentError, Usage } from './supervisor/types.js';
+export type { Manifest, Manifest as PluginManifest, Schedule } from './manifest/types.js';
+export type {
+  CircuitState,
+  FailureKind,
+  LastError,
+  Limits,
+  Permissions,
+  PluginKind,
+  PluginState,
+  PluginStatus,
+  RecentError,
+  Usage,
+} from './protocol/index.js';

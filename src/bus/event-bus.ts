@@ -6,6 +6,7 @@
  * queues and returns; loops start on a microtask (no timers), so `deliver` is never called re-entrantly
  * from inside `publish`. Whether a source may emit a topic is checked by the caller, not here.
  */
+import type { EventCounts, PublishResult } from '../protocol/index.js';
 import { BoundedQueue } from './queue.js';
 import { anyTopicMatches } from './topics.js';
 
@@ -36,19 +37,9 @@ export interface EventBusOptions {
 /** What became of an event queued for a subscriber: handed over, or dropped on overflow, for a plugin not running, or by a deliver that threw. */
 export type EventOutcome = 'delivered' | 'overflow' | 'not-running' | 'error';
 
-export interface PublishResult {
-  /** Subscribers the event was queued for. */
-  delivered: number;
-}
-
-export interface SubscriberStats {
-  /** Waiting in the queue now (not counting one being handed over). */
-  queued: number;
-  /** Handed to the plugin (deliver resolved to anything but false). */
-  delivered: number;
-  /** Dropped on overflow, over the subscriber's lifetime (survives re-subscribe). */
-  dropped: number;
-}
+/** `events.publish`'s result and `plugin.get`'s `events`: wire types, written once in src/protocol. */
+export type { PublishResult };
+export type SubscriberStats = EventCounts;
 
 export const DEFAULT_QUEUE_LIMIT = 1000;
 

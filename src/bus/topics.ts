@@ -1,7 +1,15 @@
 /**
  * Topic patterns as the manifest allows them in `subscribes`: an exact dot-separated topic, or
  * `prefix.*`, which matches any topic strictly below the prefix (one level or deeper).
+ * The home of the topic syntax: the manifest schema and the control socket's events.publish use these.
  */
+
+/** Dot-separated words of letters, digits, `_` and `-`. */
+const TOPIC = '[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*';
+/** One topic: what a manifest `emits` and what `events.publish` accept. */
+export const TOPIC_RE = new RegExp(`^${TOPIC}$`);
+/** A subscription: a topic, or `prefix.*` (what a manifest `subscribes` accepts). */
+export const TOPIC_PATTERN_RE = new RegExp(`^${TOPIC}(\\.\\*)?$`);
 
 /** "item.fetched" matches "item.fetched"; "item.*" matches "item.fetched" and "item.raw.x" (any deeper topic under the prefix) but not "item" itself; "*" alone is not a valid pattern (the manifest schema already refuses it). */
 export function topicMatches(pattern: string, topic: string): boolean {

@@ -7,8 +7,8 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import { parseMountinfo, parseSelfCgroup } from './fs.js';
 import type { CgroupDriver, CgroupMode } from './types.js';
-import { setupV1 } from './v1.js';
-import { setupV2 } from './v2.js';
+import { detectV1 } from './v1.js';
+import { detectV2 } from './v2.js';
 
 export type { CgroupDriver, CgroupMode, CgroupValues, PluginCgroup } from './types.js';
 export { cgroupLimits } from './limits.js';
@@ -62,7 +62,8 @@ function readProc(path: string): string {
   }
 }
 
-// Why: the daemon calls this once at start-up: it picks the mode, claims what it needs and says why not.
+// Why: pure detection (reads only, writes nothing to cgroupfs): the mode, the driver that would be used, or why not.
+// The daemon then calls driver.claim() once, before its first spawn.
 export function detectCgroups(options: DetectOptions = {}): Detection {
   const root = options.root ?? '/sys/fs/cgroup';
   const fsType = (options.statfsType ?? realStatfsType)(root);
@@ -75,7 +76,7 @@ export function detectCgroups(options: DetectOptions = {}): Detection {
   const mounts = parseMountinfo(options.mountinfo ?? readProc('/proc/self/mountinfo'));
   const { driver, reason } =
     mode === 'v2'
-      ? setupV2({ root, self, mounts })
-      : setupV1({ root, self, mounts, daemonPid: options.daemonPid ?? process.pid });
+      ? detectV2({ root, self, mounts })
+      : detectV1({ root, self, mounts, daemonPid: options.daemonPid ?? process.pid });
   return { driver, mode, reason };
 }

@@ -21,6 +21,12 @@ export interface CgroupDriver {
   /** Which limits this driver enforces: e.g. {memoryMb: true, cpuPercent: true, processes: true}. */
   readonly enforces: { memoryMb: boolean; cpuPercent: boolean; processes: boolean };
   /**
+   * The one step that writes the daemon's own cgroup, called once at daemon start before the first
+   * create() (detection only reads). v2: moves the daemon into its leaf and enables the controllers;
+   * v1: nothing (the per-daemon folders come with create()). Throws with the reason; calling it again is a no-op.
+   */
+  claim(): void;
+  /**
    * A fresh cgroup for one launch of plugin `name` (`id` makes it unique: a blue/green reload runs two
    * instances at once). Creates the folders and writes the limits synchronously; throws with a clear
    * message if the kernel refuses.

@@ -4,7 +4,7 @@
  *   <hierarchy>/<own>/warden-<daemonPid>/<name>.<id>/
  * memory and pids and cpu carry the limits; freezer makes kill() race-free against forks.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Limits } from '../config/types.js';
 import {
@@ -55,8 +55,10 @@ export function ownV1Dir(controller: string, setup: V1Setup): string | null {
   return exists(guess) ? join(guess, line.path) : null;
 }
 
-// Why: detection sets up the per-daemon folder in each hierarchy; one that refuses is left out with a note.
-export function setupV1(setup: V1Setup): { driver: CgroupDriver | null; reason: string | null } {
+// Why: detection only reads: a hierarchy counts when the daemon may write where its per-daemon folder goes
+// (access(2), which also answers EROFS); one that refuses is left out with a note. A refusal access(2)
+// cannot foresee is create()'s error.
+export function detectV1(setup: V1Setup): { driver: CgroupDriver | null; reason: string | null } {
   const hierarchies: Hierarchy[] = [];
   const skipped: string[] = [];
   for (const controller of V1_CONTROLLERS) {
@@ -66,13 +68,9 @@ export function setupV1(setup: V1Setup): { driver: CgroupDriver | null; reason: 
       continue;
     }
     const base = join(own, `warden-${setup.daemonPid}`);
-    try {
-      // proves the hierarchy is ours; the folder is made again by the first create()
-      if (ensureBase(base, controller)) rmdirSync(base);
-      hierarchies.push({ controller, base });
-    } catch (error) {
-      skipped.push(`${controller} (${(error as NodeJS.ErrnoException).code ?? 'not writable'})`);
-    }
+    const refused = writeRefusal(exists(base) ? base : own);
+    if (refused === null) hierarchies.push({ controller, base });
+    else skipped.push(`${controller} (${refused})`);
   }
   if (!hierarchies.some((h) => h.controller !== 'freezer')) {
     return { driver: null, reason: `cgroup v1 but no memory, pids or cpu hierarchy is usable: ${skipped.join(', ')}` };
@@ -80,11 +78,26 @@ export function setupV1(setup: V1Setup): { driver: CgroupDriver | null; reason: 
   return { driver: new V1Driver(hierarchies, skipped, setup.daemonPid), reason: null };
 }
 
-// Why: the per-daemon folder, made on demand (true when made now); memory needs use_hierarchy 1 so
+// Why: access(W_OK) answers "may I make a folder here" without making one; null when allowed, else the errno.
+function writeRefusal(dir: string): string | null {
+  try {
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'not writable';
+  }
+}
+
+// Why: the per-daemon folder, made on demand by create(); memory needs use_hierarchy 1 so
 // plugins count in the daemon's cgroup (always 1 on kernels ≥ 5.x; writable only while it has no children).
-function ensureBase(base: string, controller: V1Controller): boolean {
-  if (exists(base)) return false;
-  mkdirSync(base);
+function ensureBase(base: string, controller: V1Controller): void {
+  if (exists(base)) return;
+  try {
+    mkdirSync(base);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(`warden: cannot create cgroup ${base} (${code})`, { cause: error });
+  }
   if (controller === 'memory' && readText(join(base, 'memory.use_hierarchy'))?.trim() === '0') {
     try {
       writeFileSync(join(base, 'memory.use_hierarchy'), '1');
@@ -92,7 +105,6 @@ function ensureBase(base: string, controller: V1Controller): boolean {
       // old kernel that refuses: the limits still hold per plugin
     }
   }
-  return true;
 }
 
 class V1Driver implements CgroupDriver {
@@ -108,6 +120,9 @@ class V1Driver implements CgroupDriver {
     const has = (c: V1Controller): boolean => hierarchies.some((h) => h.controller === c);
     this.enforces = { memoryMb: has('memory'), cpuPercent: has('cpu'), processes: has('pids') };
   }
+
+  // Why: nothing to claim on v1: the per-daemon folders are made by the first create() and go with the last instance.
+  claim(): void {}
 
   // Why: the operator needs to see at start-up where plugin cgroups are and what is enforced.
   describe(): string {

@@ -2,7 +2,8 @@
  * cgroup v2 with a delegated subtree (systemd Delegate=yes). Layout under the daemon's cgroup <root>:
  *   <root>/warden-daemon/                 the daemon (v2: no processes where controllers are delegated)
  *   <root>/warden-plugins/<name>.<id>/    one cgroup per plugin instance
- * Both <root> and warden-plugins enable +memory +pids +cpu for their children.
+ * Both <root> and warden-plugins enable +memory +pids +cpu for their children. Detection only reads;
+ * the driver's claim() (once, at daemon start) moves the daemon into its leaf and enables the controllers.
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -49,8 +50,8 @@ function ownV2Dir(setup: V2Setup): { dir: string; path: string } | string {
   return { dir, path: line.path };
 }
 
-// Why: decides whether the subtree is delegated and, if so, claims it (daemon into its leaf, controllers on).
-export function setupV2(setup: V2Setup): { driver: CgroupDriver | null; reason: string | null } {
+// Why: decides whether the subtree is delegated, reading only; the claim is the driver's claim(), a step of daemon start.
+export function detectV2(setup: V2Setup): { driver: CgroupDriver | null; reason: string | null } {
   const own = ownV2Dir(setup);
   if (typeof own === 'string') return { driver: null, reason: own };
   const inLeaf = LEAF_NAMES.has(basename(own.dir));
@@ -75,19 +76,31 @@ export function setupV2(setup: V2Setup): { driver: CgroupDriver | null; reason: 
       };
     }
   }
-  const leaf = inLeaf ? own.dir : join(root, 'warden-daemon');
-  const plugins = join(root, 'warden-plugins');
-  try {
-    claim(root, leaf, plugins, own.path === '/' && !exists(join(root, 'cgroup.type')));
-  } catch (error) {
-    return { driver: null, reason: `cgroup v2: cannot claim the daemon's cgroup ${shown}: ${(error as Error).message}` };
-  }
-  return { driver: new V2Driver(root, leaf, plugins), reason: null };
+  const layout: V2Layout = {
+    root,
+    leaf: inLeaf ? own.dir : join(root, 'warden-daemon'),
+    plugins: join(root, 'warden-plugins'),
+    shown,
+    isTrueRoot: own.path === '/' && !exists(join(root, 'cgroup.type')),
+  };
+  return { driver: new V2Driver(layout), reason: null };
+}
+
+/** Where the daemon and its plugins go inside the delegated cgroup <root>, as detection found it. */
+interface V2Layout {
+  root: string;
+  /** The daemon's own leaf: warden-daemon, or the DelegateSubgroup= leaf it already sits in. */
+  leaf: string;
+  plugins: string;
+  /** <root> as /proc/self/cgroup shows it, for messages. */
+  shown: string;
+  /** The true root cgroup is exempt from the no-internal-process rule (and its kernel threads cannot move). */
+  isTrueRoot: boolean;
 }
 
 // Why: v2's no-internal-process rule: every process of <root> moves into the leaf before <root>
 // enables controllers for its children. The true root cgroup is exempt (and its kernel threads cannot move).
-function claim(root: string, leaf: string, plugins: string, isTrueRoot: boolean): void {
+function claimV2({ root, leaf, plugins, isTrueRoot }: V2Layout): void {
   mkdirSync(leaf, { recursive: true });
   if (!isTrueRoot) {
     const moved = new Set<number>();
@@ -117,13 +130,28 @@ class V2Driver implements CgroupDriver {
   readonly mode = 'v2' as const;
   readonly enforces = { memoryMb: true, cpuPercent: true, processes: true };
   private readonly made = new Set<string>();
+  private readonly root: string;
+  private readonly leaf: string;
+  private readonly plugins: string;
+  private claimed = false;
 
-  // Why: the claimed layout; optional features are probed on <root>, whose files its children share.
-  constructor(
-    private readonly root: string,
-    private readonly leaf: string,
-    private readonly plugins: string,
-  ) {}
+  // Why: the detected layout, not yet claimed; optional features are probed on <root>, whose files its children share.
+  constructor(private readonly layout: V2Layout) {
+    this.root = layout.root;
+    this.leaf = layout.leaf;
+    this.plugins = layout.plugins;
+  }
+
+  // Why: the one step that writes the daemon's cgroup: daemon into its leaf, controllers on for <root> and warden-plugins.
+  claim(): void {
+    if (this.claimed) return;
+    try {
+      claimV2(this.layout);
+    } catch (error) {
+      throw new Error(`cgroup v2: cannot claim the daemon's cgroup ${this.layout.shown}: ${(error as Error).message}`, { cause: error });
+    }
+    this.claimed = true;
+  }
 
   // Why: the operator needs to see at start-up where plugin cgroups are and what is enforced.
   describe(): string {
@@ -135,6 +163,7 @@ class V2Driver implements CgroupDriver {
 
   // Why: a fresh cgroup per launch with its limits written before anything joins; undone on refusal.
   create(name: string, id: string, limits: Limits): PluginCgroup {
+    if (!this.claimed) throw new Error(`warden: cgroup v2: the daemon's cgroup ${this.layout.shown} is not claimed yet (claim() before create())`);
     const dir = join(this.plugins, checkInstanceName(name, id));
     const values = cgroupLimits(limits);
     // an optional file exists in a child if it exists in <root> (same parent controllers), or now in the child

@@ -1,15 +1,6 @@
-/** The CLI's exit codes (docs/control-api.md, "Exit codes"). */
-export const ExitCode = {
-  Ok: 0,
-  /** The daemon answered with an error (or refused a reload). */
-  DaemonError: 1,
-  /** Unknown command or option, missing argument, bad value. */
-  Usage: 2,
-  /** The daemon cannot be reached (sysexits EX_UNAVAILABLE). */
-  Unreachable: 69,
-  /** A bug in the CLI itself (sysexits EX_SOFTWARE). */
-  Internal: 70,
-} as const;
+export { ExitCode } from '../protocol/index.js';
+import { ExitCode } from '../protocol/index.js';
+
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** A usage error found after commander's own checks; the message is printed as is. */

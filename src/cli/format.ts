@@ -1,6 +1,5 @@
 /** Text output for people: durations, the status table, one-line plugin states (log lines: logging/format.ts). */
-import type { PluginStatus } from '../supervisor/types.js';
-import type { StatusResult } from '../control/protocol.js';
+import type { PluginStatus, StatusResult } from '../protocol/index.js';
 
 /** `45s`, `3m12s`, `2h05m`, `3d04h`. */
 export function formatDuration(ms: number): string {
@@ -52,7 +51,7 @@ export function renderTable(header: string[], rows: string[][], maxWidth?: numbe
 const dash = (v: unknown): string => (v === null || v === undefined || v === '' ? '-' : String(v));
 
 /** The `warden status` text: a header line, then one aligned row per plugin. */
-export function formatStatus(status: StatusResult<PluginStatus>, options: { width?: number; now?: number } = {}): string {
+export function formatStatus(status: StatusResult, options: { width?: number; now?: number } = {}): string {
   const plugins = [...status.plugins].sort((a, b) => a.name.localeCompare(b.name));
   const running = plugins.filter((p) => p.state === 'running').length;
   const lines = [

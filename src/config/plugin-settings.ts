@@ -2,8 +2,16 @@
  * One plugin's effective runtime settings: the config's `defaults`, lowered (never raised) by its
  * manifest, then the operator's `plugins.<name>` overrides, which win over both.
  */
-import type { Manifest } from '../manifest/types.js';
 import type { Config, Limits, PluginOverride, PluginSettings } from './types.js';
+
+/**
+ * What a manifest may ask of its settings: lower limits and a call timeout. A validated `Manifest`
+ * (manifest/types.ts) is one; named here so that config does not import manifest (manifest imports config).
+ */
+export interface ManifestSettings {
+  limits: Partial<Limits>;
+  callTimeoutMs?: number;
+}
 
 const LIMIT_KEYS = ['memoryMb', 'cpuPercent', 'handles', 'processes'] as const satisfies readonly (keyof Limits)[];
 
@@ -20,7 +28,7 @@ export function isEnabledByConfig(config: Config, name: string): boolean {
 export function resolvePluginSettings(
   config: Config,
   name: string,
-  manifest: Manifest | null,
+  manifest: ManifestSettings | null,
 ): { settings: PluginSettings; warnings: string[] } {
   const d = config.defaults;
   const o = pluginOverride(config, name) ?? {};

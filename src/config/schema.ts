@@ -3,10 +3,10 @@
  * paths stay as written here and are resolved against the config folder by the loader.
  */
 import * as z from 'zod';
+import { LOG_LEVELS, PLUGIN_NAME_RE } from '../protocol/index.js';
 import { show } from './issues.js';
 
-export const PLUGIN_NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export { LOG_LEVELS, PLUGIN_NAME_RE };
 export const APPROVAL_MODES = ['required', 'declared'] as const;
 
 /** setTimeout treats anything above 2^31-1 ms as 1 ms, so a larger interval would spin. */

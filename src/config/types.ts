@@ -1,12 +1,9 @@
 /** The daemon's configuration after validation, defaults applied and paths made absolute. */
+import type { Limits, LogLevelName } from '../protocol/index.js';
 import type { APPROVAL_MODES } from './schema.js';
 
-export interface Limits {
-  memoryMb: number;
-  cpuPercent: number;
-  handles: number;
-  processes: number;
-}
+/** `limits` and `logging.level` speak the protocol's words (src/protocol), re-exported for config users. */
+export type { Limits, LogLevelName };
 
 export interface HealthSettings {
   intervalMs: number;
@@ -20,6 +17,8 @@ export interface RestartSettings {
   windowMs: number;
 }
 
+/** `circuit` settings: the circuit breaker's own shape (policies/circuit-breaker.ts), re-exported for config users. */
+/** When a plugin's circuit opens and how long it stays open (`defaults.circuit`). */
 export interface CircuitSettings {
   failureThreshold: number;
   cooldownMs: number;
@@ -67,8 +66,6 @@ export interface PluginOverride {
   permissions?: PermissionsOverride;
   config?: Record<string, unknown>;
 }
-
-export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /** `permissions.approval`: `required` waits for the operator; `declared` grants manifests as written (development only). */
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];

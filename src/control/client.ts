@@ -2,6 +2,8 @@
  * A client for the daemon's control socket: NDJSON JSON-RPC 2.0 over a unix socket (docs/control-api.md, "Framing and JSON-RPC conformance").
  */
 import { createConnection, type Socket } from 'node:net';
+import { ErrorCodes, RpcError, type MethodName } from '../protocol/index.js';
+import type { ControlParams, ControlResult } from './methods.js';
 import { MAX_LINE_BYTES, readLines } from '../rpc/line-reader.js';
 
 /** The daemon cannot be reached: nothing at the path, nothing listening, no permission, or it hung up. */
@@ -25,15 +27,11 @@ export class ConnectionClosedError extends DaemonUnreachableError {
   }
 }
 
-/** The daemon answered a request with a JSON-RPC error. */
-export class DaemonError extends Error {
-  readonly code: number;
-  readonly data?: unknown;
+/** The daemon answered a request with a JSON-RPC error: the protocol's `RpcError`, `(code, message, data?)`, named for where it came from. */
+export class DaemonError extends RpcError {
   constructor(code: number, message: string, data?: unknown) {
-    super(message);
+    super(code, message, data);
     this.name = 'DaemonError';
-    this.code = code;
-    if (data !== undefined) this.data = data;
   }
 }
 
@@ -51,8 +49,17 @@ export type NotificationHandler = (params: unknown) => void;
 
 export interface ControlClient {
   readonly socketPath: string;
-  /** Sends a request; resolves with its result, rejects with `DaemonError` on an error answer. */
-  request<T = unknown>(method: string, params?: unknown, options?: RequestOptions): Promise<T>;
+  /** Sends a request; resolves with its result, rejects with `DaemonError` on an error answer. Typed by `ControlMethods`. */
+  request<M extends MethodName>(method: M, params: ControlParams<M>, options?: RequestOptions): Promise<ControlResult<M>>;
+  /**
+   * Any other method name, or a method name held in a plain `string`: the result is what the caller says it is. A
+   * literal method name of `ControlMethods` with the wrong params does not land here: it is a compile error.
+   */
+  request<T = unknown, N extends string = string>(
+    method: N & (N extends MethodName ? never : unknown),
+    params?: unknown,
+    options?: RequestOptions,
+  ): Promise<T>;
   /** Registers a handler for a notification from the daemon; returns a function that removes it. */
   onNotification(method: string, handler: NotificationHandler): () => void;
   /** Hangs up; pending requests reject. Resolves once the socket is closed. */
@@ -190,7 +197,7 @@ class Client implements ControlClient {
       } else {
         // The daemon does not call its clients; say so rather than leave it waiting.
         this.socket.write(
-          `${JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `method not found: ${m.method}` } })}\n`,
+          `${JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${m.method}` } })}\n`,
         );
       }
       return;
@@ -227,7 +234,7 @@ class Client implements ControlClient {
 
 function toDaemonError(raw: unknown): DaemonError {
   const e = (typeof raw === 'object' && raw !== null ? raw : {}) as { code?: unknown; message?: unknown; data?: unknown };
-  const code = typeof e.code === 'number' ? e.code : -32603;
+  const code = typeof e.code === 'number' ? e.code : ErrorCodes.InternalError;
   const message = typeof e.message === 'string' ? e.message : 'unknown error';
   return new DaemonError(code, message, e.data);
 }

@@ -1,9 +1,63 @@
-import type { LogEntry, LogSystem } from '../logging/index.js';
+import { TOPIC_RE } from '../bus/topics.js';
+import type { LogSystem } from '../logging/index.js';
 import { isLevelName } from '../logging/index.js';
-import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import {
+  ErrorCodes,
+  LOG_LEVELS,
+  Method,
+  Notification,
+  RpcError,
+  type EventsPublishParams,
+  type LogEntry,
+  type LogsTailParams,
+  type LogsTailResult,
+  type MethodName,
+  type NameParams,
+  type PluginActionName,
+  type PluginCallParams,
+  type PluginDetails,
+  type PluginStatus,
+  type PublishResult,
+  type ReloadResult,
+  type StatusResult,
+} from '../protocol/index.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import type { ControlMethod } from './server.js';
-import { Method, Notification, PluginAction, type ReloadResult } from './protocol.js';
+import type { ControlConnection } from './server.js';
+
+/** `status` and `daemon.reload` take no params (`{}` or none). */
+export type NoParams = Record<string, never>;
+
+/**
+ * The control socket's methods (docs/control-api.md, "Methods") with their params and results as they travel on the
+ * wire. The daemon's handlers (`controlMethods`) and the CLI's client (`ControlClient.request`) are both typed by it,
+ * so a result that drifts from its wire type is a compile error on both sides.
+ */
+export type ControlMethods = {
+  [Method.Status]: (params?: NoParams) => StatusResult;
+  [Method.PluginGet]: (params: NameParams) => PluginDetails;
+  [Method.PluginStart]: (params: NameParams) => PluginStatus;
+  [Method.PluginStop]: (params: NameParams) => PluginStatus;
+  [Method.PluginRestart]: (params: NameParams) => PluginStatus;
+  [Method.PluginEnable]: (params: NameParams) => PluginStatus;
+  [Method.PluginDisable]: (params: NameParams) => PluginStatus;
+  [Method.PluginGrant]: (params: NameParams) => PluginStatus;
+  [Method.PluginRevoke]: (params: NameParams) => PluginStatus;
+  /** The result is whatever the plugin's method answered. */
+  [Method.PluginCall]: (params: PluginCallParams) => unknown;
+  [Method.LogsTail]: (params?: LogsTailParams) => LogsTailResult;
+  [Method.EventsPublish]: (params: EventsPublishParams) => PublishResult;
+  [Method.DaemonReload]: (params?: NoParams) => ReloadResult;
+};
+export type ControlParams<M extends MethodName> = Parameters<ControlMethods[M]>[0];
+export type ControlResult<M extends MethodName> = ReturnType<ControlMethods[M]>;
+
+/**
+ * The daemon's side of `ControlMethods`: one handler per method. Params arrive unchecked (`unknown`) and are
+ * validated here; the result must be the method's wire type.
+ */
+export type ControlHandlers = {
+  [M in MethodName]: (params: unknown, connection: ControlConnection) => ControlResult<M> | Promise<ControlResult<M>>;
+};
 
 /** What the control socket needs from the running daemon. */
 export interface DaemonApi {
@@ -17,10 +71,18 @@ export interface DaemonApi {
 const MAX_TAIL_LINES = 10_000;
 
 /** The control socket's methods (docs/control-api.md, "Methods"). */
-export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
+export function controlMethods(api: DaemonApi): ControlHandlers {
   const { supervisor, logs } = api;
-  const pluginStatus = (name: string) => supervisor.get(name).status();
-  const methods: Record<string, ControlMethod> = {
+  const pluginStatus = (name: string): PluginStatus => supervisor.get(name).status();
+  /** An operator action on one plugin (start, stop, restart, enable, disable): `{name}` in, its status out. */
+  const action =
+    (which: PluginActionName) =>
+    async (params: unknown): Promise<PluginStatus> => {
+      const name = requireName(params);
+      await supervisor.get(name)[which]();
+      return pluginStatus(name);
+    };
+  return {
     [Method.Status]: () => ({
       version: api.version,
       pid: process.pid,
@@ -33,7 +95,7 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
     [Method.EventsPublish]: (params) => {
       const p = asObject(params);
       const topic = requireString(p, 'topic');
-      if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(topic)) throw invalid(`params.topic: not a topic: ${JSON.stringify(topic)}`);
+      if (!TOPIC_RE.test(topic)) throw invalid(`params.topic: not a topic: ${JSON.stringify(topic)}`);
       return supervisor.publish(topic, p.data ?? null);
     },
     [Method.PluginCall]: (params) => {
@@ -56,7 +118,7 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
         throw invalid('params.lines: expected a whole number of lines');
       }
       if (p.level !== undefined && !isLevelName(p.level)) {
-        throw invalid(`params.level: expected one of trace, debug, info, warn, error, fatal, got ${JSON.stringify(p.level)}`);
+        throw invalid(`params.level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(p.level)}`);
       }
       if (p.follow !== undefined && typeof p.follow !== 'boolean') throw invalid('params.follow: expected true or false');
       const query = { ...(name ? { name } : {}), ...(p.level ? { level: p.level } : {}) };
@@ -70,6 +132,11 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       return { entries };
     },
     [Method.DaemonReload]: () => api.reload(),
+    [Method.PluginStart]: action('start'),
+    [Method.PluginStop]: action('stop'),
+    [Method.PluginRestart]: action('restart'),
+    [Method.PluginEnable]: action('enable'),
+    [Method.PluginDisable]: action('disable'),
     // The operator approves, or withdraws, what the plugin's manifest asks for now (docs/control-api.md, "plugin.grant and plugin.revoke").
     [Method.PluginGrant]: async (params) => {
       const name = requireName(params);
@@ -82,14 +149,6 @@ export function controlMethods(api: DaemonApi): Record<string, ControlMethod> {
       return pluginStatus(name);
     },
   };
-  for (const [action, method] of Object.entries(PluginAction)) {
-    methods[method] = async (params) => {
-      const name = requireName(params);
-      await supervisor.get(name)[action as keyof typeof PluginAction]();
-      return pluginStatus(name);
-    };
-  }
-  return methods;
 }
 
 function invalid(message: string): RpcError {

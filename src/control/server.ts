@@ -2,9 +2,8 @@ import { chmod, chown, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import { ErrorCodes, Notification, RpcError } from '../protocol/index.js';
 import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
-import { Notification } from './protocol.js';
 
 /** One client of the control socket, as a method handler sees it. */
 export interface ControlConnection {

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
+import { ExitCode } from '../protocol/index.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { controlMethods } from '../control/methods.js';
-import type { ReloadResult } from '../control/protocol.js';
+import type { ReloadResult } from '../protocol/index.js';
 import { listenControl, SocketInUseError, type ControlServer } from '../control/server.js';
 import { createLogSystem, type LogSystem } from '../logging/index.js';
 import type { MetricsServer } from '../metrics/index.js';
@@ -10,15 +11,11 @@ import { noMetrics, type PluginMetrics } from '../metrics/types.js';
 import { discoverPlugins, loadPlugin } from '../manifest/discover.js';
 import { PluginsWatcher, type PluginFolderChange } from '../reload/watcher.js';
 import { systemClock } from '../policies/clock.js';
-import { describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
+import { claimCgroup, describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
 import { StateStore } from '../state/store.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WARDEN_VERSION } from '../version.js';
 
-/** sysexits(3): the daemon cannot run with this configuration. */
-export const EXIT_CONFIG = 78;
-/** Another daemon owns the socket, or it cannot be created. */
-export const EXIT_UNAVAILABLE = 69;
 
 export interface DaemonOptions {
   configPath: string;
@@ -34,7 +31,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     config = loadConfig(options.configPath, { checkHost: true });
   } catch (error) {
     process.stderr.write(`${error instanceof ConfigError ? error.message : `config: ${(error as Error).message}`}\n`);
-    process.exit(EXIT_CONFIG);
+    process.exit(ExitCode.Config);
   }
 
   const logs = createLogSystem({ ...config.logging, stdout: true });
@@ -47,13 +44,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const boundAtStart = config;
   const missingPlugins = await pluginsDirWarning(boundAtStart.pluginsDir, boundAtStart.hotReload.enabled);
   if (missingPlugins) logger.warn(missingPlugins);
-  const capabilities = await detectCapabilities({ sandboxUser: config.sandbox.user });
+  // Detection only reads; the cgroup claim (and the sweep of earlier daemons' leftovers) is this explicit step, before any spawn.
+  const capabilities = claimCgroup(await detectCapabilities({ sandboxUser: config.sandbox.user }));
   // What contains plugins on this host, said once; anything unenforced is a warning, never silent.
   for (const { level, text } of describeCapabilities(capabilities)) logger[level](`sandbox: ${text}`);
   if ((!capabilities.wall || !capabilities.cgroup) && config.sandbox.require) {
     logger.error('sandbox: sandbox.require is true and the wall is incomplete (see above): no plugin will start until the host can build it and the daemon restarts');
   }
-  capabilities.cgroup?.sweep();
 
   const store = new StateStore(config.stateDir);
   await store.load();
@@ -102,7 +99,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     process.stderr.write(`warden: cannot open the control socket ${config.socket.path}: ${message}\n`);
     logger.fatal(`cannot open the control socket: ${message}`);
     await logs.close();
-    process.exit(error instanceof SocketInUseError ? EXIT_UNAVAILABLE : 1);
+    process.exit(error instanceof SocketInUseError ? ExitCode.Unreachable : 1);
   }
   logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
 

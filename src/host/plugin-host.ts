@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
 import type { LaunchSpec } from '../sandbox/launch.js';
 import { PROTOCOL_VERSION } from '../version.js';
-import { ErrorCodes, RpcError } from './rpc-error.js';
+import { ErrorCodes, RpcError } from '../protocol/index.js';
 import { systemClock } from '../policies/clock.js';
 import { TokenBucket } from '../policies/rate-limit.js';
 import { describeExit, errorLine, signalName, type ExitInfo } from './exit.js';

@@ -1,4 +1,4 @@
-import type { LogLevelName } from '../config/types.js';
+import type { LogLevelName } from '../protocol/index.js';
 import type { LogEntry } from './types.js';
 
 const LEVEL_COLORS: Record<LogLevelName, string> = {

@@ -1,7 +1,7 @@
-import type { LogLevelName } from '../config/types.js';
+import { LOG_LEVELS, type LogLevelName } from '../protocol/index.js';
 
-/** Level names, least to most severe; the numbers are pino's. */
-export const LEVELS: readonly LogLevelName[] = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+/** Level names, least to most severe (the protocol's list); the numbers below are pino's. */
+export const LEVELS: readonly LogLevelName[] = LOG_LEVELS;
 
 const VALUES: Readonly<Record<LogLevelName, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { LogLevelName } from '../config/types.js';
+import type { LogLevelName } from '../protocol/index.js';
 import { DAEMON_RESERVED, PLUGIN_RESERVED, parseEntry, renameReserved } from './entry.js';
 import { RotatingFile } from './file.js';
 import { levelAtLeast } from './levels.js';

@@ -1,16 +1,7 @@
 import type { Logger } from 'pino';
-import type { LogLevelName } from '../config/types.js';
+import type { LogEntry, LogLevelName } from '../protocol/index.js';
 
-export type { LogLevelName };
-
-/** One log line as parsed back from pino's JSON: fields sit at the top level. Treat as read-only (shared). */
-export interface LogEntry {
-  time: string;
-  level: LogLevelName;
-  plugin?: string;
-  msg: string;
-  [field: string]: unknown;
-}
+export type { LogEntry, LogLevelName };
 
 export interface LogQuery {
   name?: string;

@@ -7,13 +7,18 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { lineColumn } from '../config/issues.js';
-import { PLUGIN_NAME_RE } from '../config/schema.js';
+import { PLUGIN_NAME_RE } from '../protocol/index.js';
 import { MAX_LINE_BYTES } from '../rpc/line-reader.js';
 import { PLUGIN_KINDS, validateManifest } from './schema.js';
 import type { DiscoveredPlugin, PluginKind } from './types.js';
 import { validateEntry } from './validate-entry.js';
 
 export const MANIFEST_FILE = 'plugin.json';
+
+/** Whether an entry of pluginsDir may be a plugin folder: dot entries and node_modules never are (discovery and hot reload alike). */
+export function mayBePluginFolder(name: string): boolean {
+  return !name.startsWith('.') && name !== 'node_modules';
+}
 
 /**
  * The largest plugin.json read (1 MiB, the same bound as any line a warden peer accepts). A real
@@ -46,7 +51,7 @@ export async function discoverPlugins(pluginsDir: string): Promise<DiscoveredPlu
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw err;
   }
-  const candidates = names.filter((n) => !n.startsWith('.') && n !== 'node_modules');
+  const candidates = names.filter(mayBePluginFolder);
   const loaded = await Promise.all(
     candidates.map(async (n) => {
       const dir = path.join(root, n);

@@ -5,17 +5,15 @@
 import path from 'node:path';
 import semver from 'semver';
 import * as z from 'zod';
+import { TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
-import { PLUGIN_NAME_RE } from '../config/schema.js';
+import { PLUGIN_KINDS, PLUGIN_NAME_RE } from '../protocol/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
 import type { Manifest } from './types.js';
 
-export const PLUGIN_KINDS = ['connector', 'processor', 'analyzer', 'service'] as const;
+export { PLUGIN_KINDS };
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const TOPIC = '[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*';
-const EMIT_RE = new RegExp(`^${TOPIC}$`);
-const SUBSCRIBE_RE = new RegExp(`^${TOPIC}(\\.\\*)?$`);
 
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
 const posInt = () =>
@@ -109,8 +107,8 @@ export const manifestSchema = z
         }),
       )
       .default([]),
-    subscribes: topics(SUBSCRIBE_RE, 'dot-separated words, may end with ".*"'),
-    emits: topics(EMIT_RE, 'dot-separated words'),
+    subscribes: topics(TOPIC_PATTERN_RE, 'dot-separated words, may end with ".*"'),
+    emits: topics(TOPIC_RE, 'dot-separated words'),
     config: z
       .record(z.string(), z.unknown())
       .default({})

@@ -1,13 +1,7 @@
-import type { Limits } from '../config/types.js';
+import type { Limits, Permissions, PluginKind } from '../protocol/index.js';
 
-export type PluginKind = 'connector' | 'processor' | 'analyzer' | 'service';
-
-export interface Permissions {
-  fs: { read: string[]; write: string[] };
-  network: boolean;
-  childProcess: boolean;
-  env: string[];
-}
+/** `kind` and `permissions` are also on the wire (PluginStatus): written once in src/protocol, re-exported here. */
+export type { Permissions, PluginKind };
 
 export interface Schedule {
   cron: string;

@@ -1,26 +1,16 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { LimitName } from '../quotas/types.js';
-import type { CircuitState, PluginState } from '../supervisor/types.js';
+import { PLUGIN_STATES, type CircuitState } from '../protocol/index.js';
 import type { EventOutcome, PluginMetrics, PluginUsageSample, ScheduleSkipReason } from './types.js';
 
 export type { EventOutcome, LimitName, PluginMetrics, PluginUsageSample, ScheduleSkipReason };
 
-// The `satisfies` makes the compiler fail here when a state is added to PluginState
-// and not to this list (it would otherwise never get its 0 series).
-const STATE_FLAGS = {
-  waiting: true,
-  starting: true,
-  running: true,
-  stopping: true,
-  stopped: true,
-  backoff: true,
-  disabled: true,
-  invalid: true,
-} as const satisfies Record<PluginState, true>;
-export const PLUGIN_STATES = Object.keys(STATE_FLAGS) as PluginState[];
+// Every state gets its 0 series (PluginState is derived from this list, so none can be missing).
+export { PLUGIN_STATES };
 
 type DropReason = Exclude<EventOutcome, 'delivered'>;
-// Same trick: every reason gets its 0 series, so increase() sees the first drop.
+// The `satisfies` makes the compiler fail here when a reason is added and not listed: every reason gets its
+// 0 series, so increase() sees the first drop.
 const DROP_FLAGS = { overflow: true, 'not-running': true, error: true } as const satisfies Record<DropReason, true>;
 export const EVENT_DROP_REASONS = Object.keys(DROP_FLAGS) as DropReason[];
 const SKIP_FLAGS = { overlap: true, 'not-running': true } as const satisfies Record<ScheduleSkipReason, true>;

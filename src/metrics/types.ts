@@ -2,7 +2,7 @@
 // so a daemon without metrics.listen never pays for it (about 12 MB of RSS).
 import type { EventOutcome } from '../bus/event-bus.js';
 import type { LimitName } from '../quotas/types.js';
-import type { CircuitState, PluginState } from '../supervisor/types.js';
+import type { CircuitState, PluginState } from '../protocol/index.js';
 
 export type { EventOutcome, LimitName };
 

@@ -1,5 +1,5 @@
 import type { RestartSettings } from '../config/types.js';
-import type { FailureKind } from '../supervisor/types.js';
+import type { FailureKind } from '../protocol/index.js';
 import { backoffDelay } from './backoff.js';
 import { describeExhaustion } from './restart-budget.js';
 

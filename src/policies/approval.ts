@@ -6,7 +6,7 @@
  */
 import { resolve, sep } from 'node:path';
 import type { ApprovalMode, PermissionsOverride } from '../config/types.js';
-import type { Permissions } from '../manifest/types.js';
+import type { Permissions } from '../protocol/index.js';
 
 /** What a plugin asks for beyond its baseline: only what needs approval. Paths absolute, sorted, deduplicated. */
 export interface PermissionRequest {

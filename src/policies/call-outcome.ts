@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcErrorCode } from '../control/protocol.js';
+import { ErrorCode, JsonRpcErrorCode } from '../protocol/index.js';
 
 /** How one call's end weighs on the circuit: a success, a failure that counts, or one that does not. */
 export type CallOutcome = 'success' | 'failure' | 'neutral';

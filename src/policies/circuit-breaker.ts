@@ -1,11 +1,9 @@
-import type { CircuitState } from '../supervisor/types.js';
+import type { CircuitSettings } from '../config/types.js';
+import type { CircuitState } from '../protocol/index.js';
 import type { CallOutcome } from './call-outcome.js';
 import type { Clock } from './clock.js';
 
-export interface CircuitSettings {
-  failureThreshold: number;
-  cooldownMs: number;
-}
+export type { CircuitSettings };
 
 export interface CircuitPermit {
   readonly trial: boolean;
@@ -20,7 +18,7 @@ class Permit implements CircuitPermit {
   ) {}
 }
 
-type Phase = 'closed' | 'open' | 'half-open';
+type Phase = CircuitState;
 
 /**
  * Per-plugin circuit breaker (docs/protocol.md, "Errors and the circuit"). Pure: the open → half-open move is derived from the

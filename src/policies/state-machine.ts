@@ -1,4 +1,4 @@
-import type { PluginState } from '../supervisor/types.js';
+import type { PluginState } from '../protocol/index.js';
 
 /**
  * The plugin lifecycle (docs/control-api.md, "Plugin states") as one explicit table. Anything not listed is a supervisor bug,

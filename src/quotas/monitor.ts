@@ -1,4 +1,5 @@
 import type { Limits } from '../config/types.js';
+import type { SamplingPass } from '../protocol/index.js';
 import { sampleTrees, type SampleRoot } from './sampler.js';
 import type { QuotaBreach, UsageSample } from './types.js';
 import { initialVerdictState, judge, type VerdictState } from './verdict.js';
@@ -47,7 +48,7 @@ export class QuotaMonitor {
   }
 
   /** Duration of the last full pass in ms, and how many processes it covered — for the bench. */
-  get lastPass(): { ms: number; plugins: number; processes: number } | null {
+  get lastPass(): SamplingPass {
     return this.last;
   }
 

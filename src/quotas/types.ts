@@ -1,15 +1,15 @@
-export type LimitName = 'memoryMb' | 'cpuPercent' | 'handles' | 'processes';
+import type { Limits } from '../config/types.js';
+import type { Usage } from '../protocol/index.js';
 
-/** Usage of one plugin's whole process tree at one moment. */
-export interface UsageSample {
-  /** Sum over the tree; 100 = one core. */
-  cpuPercent: number;
-  /** Sum of resident set sizes over the tree. */
-  memoryBytes: number;
-  /** Open file descriptors over the tree. */
-  handles: number;
-  /** Processes in the tree, the root included. */
-  processes: number;
+/** The limits a quota is sampled against: the keys of Limits. */
+export type LimitName = keyof Limits;
+
+/**
+ * Usage of one plugin's whole process tree at one moment: the status's Usage (cpuPercent summed over
+ * the tree, 100 = one core; memoryBytes the sum of resident set sizes; handles the open file
+ * descriptors; processes the tree's size, root included), with what the sample was taken over.
+ */
+export interface UsageSample extends Usage {
   pids: number[];
   /** Date.now() when the sample was taken. */
   time: number;

@@ -16,6 +16,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { MANIFEST_FILE, mayBePluginFolder } from '../manifest/discover.js';
 import { KeyedDebouncer } from './debounce.js';
 import { fingerprintPlugin, linkedFolderFiles, MAX_FOLDER_DEPTH } from './fingerprint.js';
 import { isIgnored, NO_RULES, type IgnoreRules } from './ignore.js';
@@ -36,11 +37,8 @@ export interface PluginsWatcherOptions {
   rootPollMs?: number;
 }
 
-const MANIFEST = 'plugin.json';
 const isGone = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 const toError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
-/** Same rule as discovery: these top-level entries are never plugins. */
-const notAPluginFolder = (name: string) => name.startsWith('.') || name === 'node_modules';
 
 async function isDir(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isDirectory(), () => false);
@@ -181,7 +179,7 @@ export class PluginsWatcher {
     const rel = path.relative(this.root, path.resolve(p));
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
     const [top, ...rest] = rel.split(path.sep);
-    if (!top || notAPluginFolder(top)) return null;
+    if (!top || !mayBePluginFolder(top)) return null;
     return { dir: path.join(this.root, top), inner: rest.join('/') };
   }
 
@@ -248,14 +246,14 @@ export class PluginsWatcher {
       if (isGone(err)) return [] as string[];
       throw err;
     });
-    const dirs = names.filter((n) => !notAPluginFolder(n)).map((n) => path.join(this.root, n));
-    const flags = await Promise.all(dirs.map((d) => isFile(path.join(d, MANIFEST))));
+    const dirs = names.filter(mayBePluginFolder).map((n) => path.join(this.root, n));
+    const flags = await Promise.all(dirs.map((d) => isFile(path.join(d, MANIFEST_FILE))));
     return dirs.filter((_, i) => flags[i]);
   }
 
   private async decide(dir: string): Promise<void> {
     this.rulesCache.delete(dir); // plugin.json may now declare other write paths
-    const hasManifest = await isFile(path.join(dir, MANIFEST));
+    const hasManifest = await isFile(path.join(dir, MANIFEST_FILE));
     if (this.closed) return;
     if (!hasManifest) {
       await this.watchLinkedFolder(dir, false);

@@ -62,7 +62,7 @@ function detectNodePermission(): Capabilities['nodePermission'] {
   return null;
 }
 
-/** Everything the host offers, probed for real (a sandbox is built once); each missing piece carries its reason. */
+/** Everything the host offers, probed for real (a sandbox is built once); each missing piece carries its reason. Writes nothing to cgroupfs (see claimCgroup). */
 export async function detectCapabilities(options: DetectOptions = {}): Promise<Capabilities> {
   const linux = process.platform === 'linux';
   const path = options.path ?? process.env.PATH ?? '/usr/bin:/bin';
@@ -82,6 +82,23 @@ export async function detectCapabilities(options: DetectOptions = {}): Promise<C
     cgroup: cgroups.driver,
     cgroupProblem: cgroups.driver ? null : cgroups.reason,
   };
+}
+
+/**
+ * The daemon's start-up step after detection, before its first spawn: claims the cgroup driver (on v2 it
+ * moves the daemon into its leaf and enables the controllers) and sweeps what earlier daemons left behind.
+ * A refused claim leaves the host without cgroups, with the reason. Detection itself never writes.
+ */
+export function claimCgroup(capabilities: Capabilities): Capabilities {
+  const driver = capabilities.cgroup;
+  if (!driver) return capabilities;
+  try {
+    driver.claim();
+  } catch (error) {
+    return { ...capabilities, cgroup: null, cgroupProblem: (error as Error).message };
+  }
+  driver.sweep();
+  return capabilities;
 }
 
 /** One line per mechanism for the start-up log, each with its level: anything unenforced is a warning. */

@@ -3,13 +3,13 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { PluginCgroup } from '../cgroups/index.js';
 import type { Limits } from '../config/types.js';
 import type { Manifest, Permissions } from '../manifest/types.js';
-import { sdkLoaderArgs } from '../sdk/loader-args.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { bwrapArgv } from './bwrap.js';
 import type { Capabilities, Wall } from './capabilities.js';
 import { buildPluginEnv } from './env.js';
 import { sandboxAccounts } from './identity.js';
 import { realPath } from './permissions.js';
+import { sdkLoaderArgs } from './sdk-loader.js';
 
 /** An fd the child gets beyond stdio: data written into it, or the wall's status read from it. */
 export type ExtraFd = { input: Buffer } | { status: true };

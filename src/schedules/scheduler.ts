@@ -3,6 +3,7 @@
  * call path. node-cron supplies the timing and next-run computation; the skip rules and counters live here.
  */
 import cron, { type ScheduledTask } from 'node-cron';
+import type { RunOutcome, ScheduleStatus } from '../protocol/index.js';
 
 export interface ScheduleSpec {
   cron: string;
@@ -10,23 +11,8 @@ export interface ScheduleSpec {
   params: unknown;
 }
 
-export type RunOutcome =
-  | { time: string; ok: true; durationMs: number }
-  | { time: string; ok: false; durationMs: number; error: string };
-
-export interface ScheduleStatus {
-  cron: string;
-  method: string;
-  /** ISO time of the next tick while armed; null while stopped (or if the expression could not be armed). */
-  nextRun: string | null;
-  /** The last run that finished; `time` is when it started. */
-  lastRun: RunOutcome | null;
-  /** Runs started (a run still in flight is counted here but not yet in lastRun). */
-  runs: number;
-  failures: number;
-  skippedOverlap: number;
-  skippedNotRunning: number;
-}
+/** `plugin.get`'s `schedules` entries: wire types, written once in src/protocol. */
+export type { RunOutcome, ScheduleStatus };
 
 export interface PluginScheduleOptions {
   plugin: string;

@@ -16,6 +16,7 @@
  */
 import { Console } from 'node:console';
 import type { Readable } from 'node:stream';
+import { JsonRpcErrorCode, LOG_LEVELS, PLUGIN_ERROR_CODE, RpcError } from '../protocol/index.js';
 import { readLines, MAX_LINE_BYTES } from '../rpc/line-reader.js';
 
 export interface PluginLogger {
@@ -62,14 +63,14 @@ export interface PluginDefinition {
 
 /** JSON-RPC error codes used by the SDK. */
 export const ErrorCodes = {
-  PARSE_ERROR: -32700,
-  INVALID_REQUEST: -32600,
-  METHOD_NOT_FOUND: -32601,
+  PARSE_ERROR: JsonRpcErrorCode.ParseError,
+  INVALID_REQUEST: JsonRpcErrorCode.InvalidRequest,
+  METHOD_NOT_FOUND: JsonRpcErrorCode.MethodNotFound,
   /** Bad params: like `callerFault`, it does not count toward opening the plugin's circuit. */
-  INVALID_PARAMS: -32602,
-  INTERNAL_ERROR: -32603,
+  INVALID_PARAMS: JsonRpcErrorCode.InvalidParams,
+  INTERNAL_ERROR: JsonRpcErrorCode.InternalError,
   /** Default code of an error thrown by a method. */
-  PLUGIN_ERROR: -32000,
+  PLUGIN_ERROR: PLUGIN_ERROR_CODE,
 } as const;
 
 /** The second argument of `new PluginError(message, options)`. */
@@ -95,28 +96,25 @@ export interface PluginErrorOptions {
  *
  * `ctx.call` rejects with one when the callee answers with an error, `callerFault` set when the
  * callee's error says so: rethrown as it is, it stays the caller's fault.
+ *
+ * It is the protocol's `RpcError` (`code`, `message`, `data`); only the constructor's arguments differ, kept for plugin authors.
  */
-export class PluginError extends Error {
-  readonly code: number;
-  readonly data: unknown;
+export class PluginError extends RpcError {
   /** True when the request was at fault, not the plugin (see `PluginErrorOptions.callerFault`). */
   readonly callerFault: boolean;
 
   constructor(message: string, options?: PluginErrorOptions);
   constructor(message: string, code?: number, data?: unknown);
   constructor(message: string, codeOrOptions?: number | PluginErrorOptions, data?: unknown) {
-    super(message);
     const options: PluginErrorOptions =
       codeOrOptions !== null && typeof codeOrOptions === 'object' ? codeOrOptions : { code: codeOrOptions, data };
+    super(Number.isInteger(options.code) ? (options.code as number) : ErrorCodes.PLUGIN_ERROR, message, options.data);
     this.name = 'PluginError';
-    this.code = Number.isInteger(options.code) ? (options.code as number) : ErrorCodes.PLUGIN_ERROR;
-    this.data = options.data;
     this.callerFault = options.callerFault === true;
   }
 }
 
 const RESERVED_PREFIX = 'warden.';
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 /** How long in-flight answers may take after stdin closes before the plugin exits anyway. */
 const EOF_GRACE_MS = 5000;
 
@@ -229,8 +227,8 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
     send(`{"jsonrpc":"2.0","id":${JSON.stringify(id === undefined ? null : id)},"error":${json}}\n`);
   };
 
-  const logger = {} as Record<(typeof LEVELS)[number], (msg: string, fields?: Record<string, unknown>) => void>;
-  for (const level of LEVELS) {
+  const logger = {} as Record<(typeof LOG_LEVELS)[number], (msg: string, fields?: Record<string, unknown>) => void>;
+  for (const level of LOG_LEVELS) {
     logger[level] = (msg, fields) => {
       const params: Record<string, unknown> = {};
       if (fields) for (const k in fields) params[k] = serializableField(fields[k]);

@@ -1,5 +1,5 @@
 /**
- * Preloaded with `node --import <file URL of this module>` (see loader-args.ts) for plugins that
+ * Preloaded with `node --import <file URL of this module>` (see src/sandbox/sdk-loader.ts) for plugins that
  * cannot resolve `warden/sdk` by themselves.
  */
 import { register } from 'node:module';

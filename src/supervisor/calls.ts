@@ -1,11 +1,11 @@
 import type { CircuitSettings } from '../config/types.js';
 import type { HostLike } from './host-like.js';
-import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { PluginMetrics } from '../metrics/types.js';
 import { classifyCallOutcome, type CallOutcome } from '../policies/call-outcome.js';
 import { CircuitBreaker } from '../policies/circuit-breaker.js';
 import type { Clock } from '../policies/clock.js';
-import type { CircuitState, RecentError } from './types.js';
+import type { CircuitState, RecentError } from '../protocol/index.js';
 
 export { classifyCallOutcome, type CallOutcome };
 

@@ -9,7 +9,7 @@ import type { Capabilities } from '../sandbox/capabilities.js';
 import type { StateStore } from '../state/store.js';
 import type { HostLike } from './host-like.js';
 import type { Timers } from './timers.js';
-import type { PluginState } from './types.js';
+import type { PluginState } from '../protocol/index.js';
 
 /** Where a running plugin's process tree is measured against its limits. */
 export interface QuotaWatch {
@@ -29,6 +29,12 @@ export interface PluginEnvironment {
   sandbox: { protectedPaths: string[]; tmpMb: number; require: boolean };
   /** Told after every state change (dependents wait for and follow their dependencies). */
   onStateChange?(name: string, from: PluginState, to: PluginState): void;
+  /**
+   * Told at once, inside the change (not on a later microtask), when its state or its definition
+   * (so its version or its dependencies) changes: the supervisor keeps every plugin's dependency
+   * readiness current with it. Must not throw.
+   */
+  onStateOrDefinition?(name: string): void;
   random?: () => number;
   /** Where the restart after a backoff is scheduled; the real timers when absent (tests pass fake ones). */
   timers?: Timers;
@@ -51,7 +57,7 @@ export interface PluginDefinition {
   /** False when the operator's config sets `plugins.<name>.enabled: false`. */
   enabledByConfig: boolean;
   requests: PluginRequests;
-  /** Whether every dependency is installed, in range and running right now (checked before each start). */
+  /** Whether every dependency is installed, in range and running right now (checked before each start; kept current by the supervisor). */
   dependencies(): DependencyStatus;
   /** Whether the operator approved every permission this definition asks for; else why not (checked before each start and reload). */
   approval(): { approved: true } | { approved: false; waiting: string; refused: string };

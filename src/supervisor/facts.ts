@@ -4,7 +4,7 @@ import type { Capabilities } from '../sandbox/capabilities.js';
 import type { PluginDefinition } from './definition.js';
 import { describeEnforcement } from './enforcement.js';
 import type { HostLike } from './host-like.js';
-import type { CircuitState, LastError, PluginState, PluginStatus, Usage } from './types.js';
+import type { CircuitState, LastError, PluginState, PluginStatus, Usage } from '../protocol/index.js';
 
 /**
  * What a plugin's status says beyond its state, as one record: replaced whole on each change

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { describeExit, type ExitVerdict } from '../host/exit.js';
-import { ErrorCodes } from '../host/rpc-error.js';
+import { ErrorCodes } from '../protocol/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { decideAfterFailure } from '../policies/after-failure.js';
 import { disabledReason } from '../policies/enablement.js';
@@ -9,6 +9,7 @@ import { RestartBudget } from '../policies/restart-budget.js';
 import { startBlockedBy } from '../policies/start-gate.js';
 import { PluginStateMachine } from '../policies/state-machine.js';
 import type { QuotaBreach, UsageSample } from '../quotas/types.js';
+import { background } from './background.js';
 import { CallGate } from './calls.js';
 import type { ManagedEnvironment, PluginDefinition } from './definition.js';
 import { describeEnforcement } from './enforcement.js';
@@ -17,7 +18,7 @@ import type { HostLike } from './host-like.js';
 import { createInstance } from './instance.js';
 import { SerialQueue } from './serial.js';
 import { realTimers, type Timers } from './timers.js';
-import type { FailureKind, PluginState } from './types.js';
+import type { FailureKind, PluginState } from '../protocol/index.js';
 
 type Operation = () => Promise<void>;
 
@@ -91,6 +92,7 @@ export abstract class PluginLifecycle {
   /** Applies new settings (config reload); they take effect for the next process and the next calls. */
   updateDefinition(definition: PluginDefinition): void {
     this.definition = definition;
+    this.env.onStateOrDefinition?.(this.name);
     this.budget.updateSettings(definition.settings.restart);
     this.calls.updateSettings(definition.settings.circuit);
     if (this.state === 'running') this.watchQuotas(definition);
@@ -135,6 +137,7 @@ export abstract class PluginLifecycle {
   private onStateChange(from: PluginState, to: PluginState): void {
     this.log().debug({ from, to }, `state ${from} -> ${to}`);
     this.env.metrics.setState(this.name, to);
+    this.env.onStateOrDefinition?.(this.name);
     const listener = this.env.onStateChange;
     if (listener) queueMicrotask(() => listener(this.name, from, to));
     if (to === 'running') {
@@ -317,9 +320,7 @@ export abstract class PluginLifecycle {
 
   /** An operation nobody awaits (process events, timers): its failure is logged, not lost. */
   private background(operation: Operation): void {
-    this.exclusive(operation).catch((error: Error) =>
-      this.log().error({ stack: error.stack }, `supervision error: ${error.message}`),
-    );
+    background(() => this.log(), 'supervision', this.exclusive(operation));
   }
 
   protected log(): Logger {

@@ -1,4 +1,4 @@
-import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import type { PluginDefinition } from './definition.js';
 import { describeStatus } from './facts.js';
@@ -6,7 +6,7 @@ import type { HostLike } from './host-like.js';
 import { PluginLifecycle, type OperatorAction } from './lifecycle.js';
 import { heldByConfig, refusedIn, type RefusalFacts } from './refusals.js';
 import { retire, startReplacement } from './replacement.js';
-import type { PluginState, PluginStatus, RecentError } from './types.js';
+import type { PluginState, PluginStatus, RecentError } from '../protocol/index.js';
 
 export type { DisableStore, ManagedEnvironment, PluginDefinition, PluginEnvironment, QuotaWatch } from './definition.js';
 export type { HostLike } from './host-like.js';

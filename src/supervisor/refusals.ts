@@ -1,6 +1,6 @@
-import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import { ErrorCodes, RpcError } from '../protocol/index.js';
 import { configDisabledReason } from '../policies/enablement.js';
-import type { PluginState } from './types.js';
+import type { PluginState } from '../protocol/index.js';
 
 /** What an operator's refusal reads of a plugin. */
 export interface RefusalFacts {

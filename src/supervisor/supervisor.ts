@@ -2,18 +2,21 @@ import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { effectivePluginConfig, isEnabledByConfig, pluginOverride, resolvePluginSettings } from '../config/plugin-settings.js';
 import type { Config } from '../config/types.js';
-import { EventBus, type BusEvent } from '../bus/event-bus.js';
-import { checkDependencies, dependentsOf, findCycles, mayCall, startOrder, stopOrder, type GraphNode } from '../graph/index.js';
-import type { PluginRequests } from '../host/plugin-host.js';
-import { ErrorCodes, RpcError } from '../host/rpc-error.js';
+import { EventBus } from '../bus/event-bus.js';
+import { dependentsOf, findCycles, startOrder, stopOrder, type GraphNode } from '../graph/index.js';
+import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
 import { loadPlugin } from '../manifest/discover.js';
 import { approve, beyondBaseline, operatorFieldsOf, reloadRefusedReason, waitingReason } from '../policies/approval.js';
 import { effectivePermissions, realPath } from '../sandbox/permissions.js';
 import { PluginSchedules } from '../schedules/scheduler.js';
+import { background, settled } from './background.js';
+import { nodeOf } from './graph-node.js';
 import { ManagedPlugin, type PluginDefinition, type PluginEnvironment } from './managed-plugin.js';
-import type { PluginState, PluginStatus } from './types.js';
+import { DependencyReadiness } from './readiness.js';
+import { Router, unknownPlugin } from './routing.js';
+import type { PluginState, PluginStatus } from '../protocol/index.js';
 
 /** All plugins of one daemon: who they are, how they reach each other, and starting and stopping them together. */
 export class Supervisor {
@@ -23,10 +26,13 @@ export class Supervisor {
   private readonly env: PluginEnvironment;
   private readonly logger: Logger;
   private readonly monitor: QuotaMonitor;
-  private readonly bus: EventBus;
+  /** Where calls and events between plugins, and the operator's events, go. */
+  private readonly router: Router;
+  /** Every plugin's dependency readiness, kept current as plugins change (their definitions read it). */
+  private readonly readiness = new DependencyReadiness((name) => this.plugins.get(name));
   private shuttingDown = false;
 
-  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange' | 'sandbox'>) {
+  constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange' | 'onStateOrDefinition' | 'sandbox'>) {
     this.config = config;
     this.logger = env.logs.logger;
     // One sampling pass for every plugin per tick; verdicts come back to the plugin they concern.
@@ -36,23 +42,24 @@ export class Supervisor {
       onSample: (name, sample) => this.plugins.get(name)?.recordUsage(sample),
       onWarning: (name, message) => env.logs.pluginLogger(name, { pid: null, restarts: 0 }).warn(`quota: ${message}`),
       onBreach: (name, breach) => {
-        this.plugins.get(name)?.quotaBreach(breach).catch((error: Error) =>
-          this.logger.error({ plugin: name }, `quota stop of ${name} failed: ${error.message}`),
-        );
+        const plugin = this.plugins.get(name);
+        if (plugin) this.background(name, 'quota stop', plugin.quotaBreach(breach));
       },
       onError: (error) => this.logger.error({ stack: error.stack }, `sampling failed: ${error.message}`),
     });
-    this.bus = new EventBus({
+    const bus = new EventBus({
       onOverflow: (name, dropped) =>
         this.logger.warn({ plugin: name, dropped }, `events for ${name} are arriving faster than it takes them: dropped the ${dropped} oldest`),
       onError: (name, error) => this.logger.error({ plugin: name }, `event delivery to ${name} failed: ${error.message}`),
       onOutcome: (name, outcome, count) => env.metrics.countEvents(name, outcome, count),
     });
+    this.router = new Router({ plugins: (name) => this.plugins.get(name), bus, logger: this.logger });
     this.env = {
       ...env,
       quotas: this.monitor,
       sandbox: sandboxSettings(config),
       onStateChange: (name, from, to) => this.followDependencies(name, from, to),
+      onStateOrDefinition: (name) => this.readiness.refresh(name),
     };
   }
 
@@ -72,7 +79,7 @@ export class Supervisor {
       if (!plugin) continue;
       const deps = Object.keys(plugin.manifest?.dependencies ?? {});
       const ready = Promise.all(deps.map((dep) => started.get(dep) ?? Promise.resolve()));
-      started.set(name, ready.then(() => plugin.boot()).catch((error: Error) => this.logger.error(`boot of ${name}: ${error.message}`)));
+      started.set(name, settled(this.logger, `boot of ${name}`, ready.then(() => plugin.boot()), { plugin: name }));
     }
     await Promise.all(started.values());
   }
@@ -101,7 +108,7 @@ export class Supervisor {
 
   get(name: string): ManagedPlugin {
     const plugin = this.plugins.get(name);
-    if (!plugin) throw new RpcError(ErrorCodes.UnknownPlugin, `unknown plugin: ${name}`);
+    if (!plugin) throw unknownPlugin(name);
     return plugin;
   }
 
@@ -112,7 +119,7 @@ export class Supervisor {
       ...plugin.status(),
       recentErrors: plugin.recentErrorList(),
       schedules: this.schedules.get(name)?.status() ?? [],
-      events: this.bus.stats(name) ?? { queued: 0, delivered: 0, dropped: 0 },
+      events: this.router.eventStats(name),
     };
   }
 
@@ -127,7 +134,7 @@ export class Supervisor {
 
   /** `events.publish` from an operator. */
   publish(topic: string, data: unknown): { delivered: number } {
-    return this.bus.publish({ topic, data, source: 'operator' });
+    return this.router.publish(topic, data);
   }
 
   /**
@@ -200,7 +207,7 @@ export class Supervisor {
     if (!existing) return this.added(entry);
     await existing.reload(this.definitionFor(existing.name, entry));
     this.armSchedules(existing);
-    this.subscribe(existing);
+    this.router.subscribe(existing);
     this.markCycles();
   }
 
@@ -210,9 +217,10 @@ export class Supervisor {
     if (!plugin) return;
     this.schedules.get(plugin.name)?.stop();
     this.schedules.delete(plugin.name);
-    this.bus.unsubscribe(plugin.name);
+    this.router.unsubscribe(plugin.name);
     await plugin.shutdown();
     this.plugins.delete(plugin.name);
+    this.readiness.forget(plugin.name);
     this.env.metrics.forget(plugin.name);
     this.env.logs.forget(plugin.name);
     this.logger.info({ plugin: plugin.name }, `plugin ${plugin.name} removed (${dir})`);
@@ -228,9 +236,10 @@ export class Supervisor {
     }
     const plugin = new ManagedPlugin(name, this.definitionFor(name, entry), this.env);
     this.plugins.set(name, plugin);
+    this.readiness.refresh(name);
     if (!entry.ok) this.logger.warn({ plugin: name, dir: entry.dir }, `plugin ${name} is invalid: ${entry.reason}`);
     this.armSchedules(plugin);
-    this.subscribe(plugin);
+    this.router.subscribe(plugin);
     return plugin;
   }
 
@@ -242,7 +251,7 @@ export class Supervisor {
         if (!plugin || !plugin.discovered.ok) continue;
         const { manifest, dir } = plugin.discovered;
         const invalid: DiscoveredPlugin = { ok: false, dir, name, version: manifest.version, kind: manifest.kind, reason: cycle.text };
-        void plugin.reload(this.definitionFor(name, invalid));
+        this.background(name, 'reload', plugin.reload(this.definitionFor(name, invalid)));
       }
     }
   }
@@ -254,14 +263,20 @@ export class Supervisor {
     if (to === 'running') {
       for (const dependent of dependentsOf(nodes, name, { transitive: false })) {
         const plugin = this.plugins.get(dependent);
-        if (plugin?.state === 'waiting') void plugin.resume();
+        if (plugin?.state === 'waiting') this.background(dependent, 'resume', plugin.resume());
       }
     } else if (RESTING.has(to) && from !== to) {
       // Once it has come to rest down, not while it is still stopping: dependents keep serving until then.
       for (const dependent of dependentsOf(nodes, name, { transitive: false })) {
-        void this.plugins.get(dependent)?.suspend(`waiting for ${name}: it is ${to}`);
+        const plugin = this.plugins.get(dependent);
+        if (plugin) this.background(dependent, 'suspend', plugin.suspend(`waiting for ${name}: it is ${to}`));
       }
     }
+  }
+
+  /** Work on one plugin that nobody awaits: a failure is logged as `<what> of <plugin> failed: ...`. */
+  private background(plugin: string, what: string, work: Promise<unknown>): void {
+    background(this.logger, `${what} of ${plugin}`, work, { plugin });
   }
 
   private graph(): GraphNode[] {
@@ -294,19 +309,6 @@ export class Supervisor {
     schedules.start();
   }
 
-  private subscribe(plugin: ManagedPlugin): void {
-    const patterns = plugin.manifest?.subscribes ?? [];
-    if (patterns.length === 0) {
-      this.bus.unsubscribe(plugin.name);
-      return;
-    }
-    this.bus.subscribe({
-      name: plugin.name,
-      patterns,
-      deliver: (event: BusEvent) => plugin.deliverEvent(event),
-    });
-  }
-
   private definitionFor(name: string, discovered: DiscoveredPlugin): PluginDefinition {
     const manifest = discovered.ok ? discovered.manifest : null;
     const override = pluginOverride(this.config, name);
@@ -319,7 +321,7 @@ export class Supervisor {
       config: effectivePluginConfig(manifest?.config ?? {}, override?.config ?? {}),
       permissions,
       enabledByConfig: isEnabledByConfig(this.config, name),
-      requests: this.requestsFrom(name),
+      requests: this.router.requestsFrom(name),
       approval: () => {
         if (!manifest || !permissions) return { approved: true };
         const verdict = approve({
@@ -331,38 +333,7 @@ export class Supervisor {
         if (verdict.approved) return verdict;
         return { approved: false, waiting: waitingReason(name, verdict.missing), refused: reloadRefusedReason(name, verdict.missing) };
       },
-      dependencies: () => {
-        const plugin = this.plugins.get(name);
-        if (!plugin) return { ok: true };
-        const node = nodeOf(plugin);
-        const facts = new Map([...this.plugins.values()].map((p) => [p.name, { version: p.manifest?.version ?? null, state: p.state }]));
-        return checkDependencies(node, facts);
-      },
-    };
-  }
-
-  /** What a plugin may ask of the daemon: calls to its declared dependencies, and its declared events. */
-  private requestsFrom(caller: string): PluginRequests {
-    return {
-      call: async (target, method, params) => {
-        // Only the caller's own manifest decides: no need to build the whole graph on every call.
-        const plugin = this.plugins.get(caller);
-        if (!plugin || !mayCall(nodeOf(plugin), target)) {
-          throw new RpcError(
-            ErrorCodes.PermissionDenied,
-            `plugin ${caller} may call only the plugins in its dependencies; ${target} is not one of them`,
-          );
-        }
-        return this.get(target).call(method, params);
-      },
-      emit: (topic, data) => {
-        const manifest = this.plugins.get(caller)?.manifest;
-        if (!manifest?.emits.includes(topic)) {
-          this.logger.warn({ plugin: caller, topic }, `event ${topic} from ${caller} dropped: it is not in its manifest's emits`);
-          return;
-        }
-        this.bus.publish({ topic, data, source: caller });
-      },
+      dependencies: () => this.readiness.of(name),
     };
   }
 }
@@ -371,10 +342,6 @@ export class Supervisor {
 function sandboxSettings(config: Config): PluginEnvironment['sandbox'] {
   const paths = [config.socket.path, config.stateDir, config.logging.dir, config.pluginsDir, ...(config.file ? [config.file] : [])];
   return { protectedPaths: paths, tmpMb: config.sandbox.tmpMb, require: config.sandbox.require };
-}
-
-function nodeOf(plugin: ManagedPlugin): GraphNode {
-  return { name: plugin.name, version: plugin.manifest?.version ?? null, dependencies: plugin.manifest?.dependencies ?? {} };
 }
 
 /** States in which a plugin is down and stays down until something happens. */

@@ -1,9 +1,10 @@
 // Detection and the files each driver writes. cgroup v2 cannot run for real here (the host is hybrid:
 // v1 controllers, cgroup2 at /sys/fs/cgroup/unified with hugetlb only), so a temp folder stands in for
 // cgroupfs and an injected statfs answers the filesystem type.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   CGROUP2_SUPER_MAGIC,
@@ -12,6 +13,8 @@ import {
   cgroupModeOf,
   detectCgroups,
 } from '../../src/cgroups/index.js';
+import { claimCgroup, findExecutable, type Capabilities } from '../../src/sandbox/capabilities.js';
+import { REPO } from '../helpers/daemon.js';
 import { Tracker } from './helpers.js';
 
 const tracker = new Tracker();
@@ -21,6 +24,17 @@ afterAll(() => tracker.removeBases());
 const SERVICE = '/system.slice/warden.service';
 const LIMITS = { memoryMb: 128, cpuPercent: 50, handles: 64, processes: 4 };
 const v2 = (): number => CGROUP2_SUPER_MAGIC;
+/** A host with nothing: only the cgroup fields matter to claimCgroup. */
+const NONE: Capabilities = {
+  wall: null,
+  wallProblem: 'not in this test',
+  setpriv: null,
+  prlimit: null,
+  netns: null,
+  nodePermission: null,
+  cgroup: null,
+  cgroupProblem: 'not in this test',
+};
 
 /** A fake cgroup2 mount holding the daemon's delegated cgroup (the kernel's files written by hand). */
 function fakeV2(options: { controllers?: string; subtreeControl?: boolean; extras?: string[] } = {}) {
@@ -39,7 +53,23 @@ function fakeV2(options: { controllers?: string; subtreeControl?: boolean; extra
       selfCgroup: `0::${SERVICE}\n`,
       mountinfo: `22 1 0:21 / /proc rw - proc proc rw\n41 31 0:38 / ${mount} rw,relatime - cgroup2 cgroup2 rw\n`,
     });
-  return { mount, root, detect };
+  /** The driver as the daemon has it once started: detected, then claimed. */
+  const claimed = () => {
+    const driver = detect().driver!;
+    driver.claim();
+    return driver;
+  };
+  return { mount, root, detect, claimed };
+}
+
+/** Every file under `dir` with its content: what detection must leave as it found it. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    out[path] = entry.isDirectory() ? '<dir>' : read(path);
+  }
+  return out;
 }
 
 const read = (path: string): string => readFileSync(path, 'utf8');
@@ -78,10 +108,24 @@ describe('cgroupLimits', () => {
 });
 
 describe('cgroup v2 (fake cgroupfs)', () => {
+  it('detection only reads: the delegated cgroup is left as it was until claim()', () => {
+    const { mount, detect } = fakeV2();
+    const before = snapshot(mount);
+    const { driver, mode, reason } = detect();
+    expect({ mode, reason }).toEqual({ mode: 'v2', reason: null });
+    driver!.describe();
+    driver!.sweep();
+    expect(snapshot(mount)).toEqual(before);
+    expect(() => driver!.create('probe', '1', LIMITS)).toThrow(`the daemon's cgroup ${SERVICE} is not claimed yet`);
+    expect(snapshot(mount)).toEqual(before);
+  });
+
   it('claims a delegated cgroup: processes into warden-daemon, controllers enabled on both levels', () => {
     const { root, detect } = fakeV2();
     const { driver, mode, reason } = detect();
     expect({ mode, reason }).toEqual({ mode: 'v2', reason: null });
+    driver!.claim();
+    driver!.claim(); // once is enough: a second call changes nothing
     expect(driver!.enforces).toEqual({ memoryMb: true, cpuPercent: true, processes: true });
     expect(read(join(root, 'warden-daemon', 'cgroup.procs'))).toBe('4242\n4243\n');
     expect(read(join(root, 'cgroup.subtree_control'))).toBe('+memory +pids +cpu');
@@ -90,6 +134,19 @@ describe('cgroup v2 (fake cgroupfs)', () => {
       `cgroup v2: plugin cgroups under ${root}/warden-plugins/<name>.<id> (daemon in ${root}/warden-daemon); ` +
         'memory.max + memory.swap.max 0, memory.oom.group 1, pids.max, cpu.max; kill via cgroup.kill',
     );
+  });
+
+  it('a claim the kernel refuses throws naming the cgroup; the daemon then runs without cgroups, saying why', () => {
+    const { root, detect } = fakeV2();
+    // writable by access(2), refused by write(2): the file is a folder
+    rmSync(join(root, 'cgroup.subtree_control'));
+    mkdirSync(join(root, 'cgroup.subtree_control'));
+    const driver = detect().driver!;
+    const refusal = `cgroup v2: cannot claim the daemon's cgroup ${SERVICE}: warden: cannot enable +memory +pids +cpu for the daemon's cgroup`;
+    expect(() => driver.claim()).toThrow(refusal);
+    const capabilities = claimCgroup({ ...NONE, cgroup: detect().driver });
+    expect(capabilities.cgroup).toBeNull();
+    expect(capabilities.cgroupProblem).toContain(refusal);
   });
 
   it('explains a cgroup that is not delegated or lacks controllers', () => {
@@ -118,9 +175,8 @@ describe('cgroup v2 (fake cgroupfs)', () => {
   });
 
   it('creates a plugin cgroup with its limits; oomKills and memoryPeakBytes read the kernel files', () => {
-    const { root, detect } = fakeV2();
-    const { driver } = detect();
-    const cg = driver!.create('probe', 'a1', LIMITS);
+    const { root, claimed } = fakeV2();
+    const cg = claimed().create('probe', 'a1', LIMITS);
     const dir = join(root, 'warden-plugins', 'probe.a1');
     expect(cg.dirs).toEqual([dir]);
     expect(read(join(dir, 'memory.max'))).toBe(String(160 * 1024 * 1024));
@@ -138,18 +194,18 @@ describe('cgroup v2 (fake cgroupfs)', () => {
   });
 
   it('leaves swap and oom.group alone where the kernel lacks them, and refuses unsafe names', () => {
-    const { root, detect } = fakeV2({ extras: [] });
-    const cg = detect().driver!.create('probe', '1', LIMITS);
+    const { root, claimed } = fakeV2({ extras: [] });
+    const cg = claimed().create('probe', '1', LIMITS);
     expect(existsSync(join(root, 'warden-plugins', 'probe.1', 'memory.swap.max'))).toBe(false);
     expect(existsSync(join(root, 'warden-plugins', 'probe.1', 'memory.oom.group'))).toBe(false);
     expect(cg.dirs).toHaveLength(1);
-    expect(() => detect().driver!.create('../evil', '1', LIMITS)).toThrow(/cannot name a cgroup folder/);
-    expect(() => detect().driver!.create('probe', '', LIMITS)).toThrow(/instance id "" cannot name/);
+    expect(() => claimed().create('../evil', '1', LIMITS)).toThrow(/cannot name a cgroup folder/);
+    expect(() => claimed().create('probe', '', LIMITS)).toThrow(/instance id "" cannot name/);
   });
 
   it('lists pids (sub-cgroups too), kills through cgroup.kill and removes the folder', async () => {
-    const { root, detect } = fakeV2();
-    const driver = detect().driver!;
+    const { root, claimed } = fakeV2();
+    const driver = claimed();
     const cg = driver.create('probe', 'b2', LIMITS);
     const dir = join(root, 'warden-plugins', 'probe.b2');
     writeFileSync(join(dir, 'cgroup.kill'), '');
@@ -171,8 +227,8 @@ describe('cgroup v2 (fake cgroupfs)', () => {
   });
 
   it('without cgroup.kill (Linux < 5.14) kills through freeze, SIGKILL, thaw', async () => {
-    const { root, detect } = fakeV2({ extras: [] });
-    const cg = detect().driver!.create('probe', 'c3', LIMITS);
+    const { root, claimed } = fakeV2({ extras: [] });
+    const cg = claimed().create('probe', 'c3', LIMITS);
     const dir = join(root, 'warden-plugins', 'probe.c3');
     writeFileSync(join(dir, 'cgroup.freeze'), '0');
     writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
@@ -195,8 +251,8 @@ describe('cgroup v2 (fake cgroupfs)', () => {
   });
 
   it('sweep removes empty plugin cgroups left by an earlier daemon, not its own', () => {
-    const { root, detect } = fakeV2();
-    const driver = detect().driver!;
+    const { root, claimed } = fakeV2();
+    const driver = claimed();
     mkdirSync(join(root, 'warden-plugins', 'old.1'));
     const cg = driver.create('mine', '1', LIMITS);
     driver.sweep();
@@ -231,10 +287,12 @@ describe('cgroup v1 (fake hierarchies)', () => {
 
   it('nests plugin cgroups under the daemon\'s own cgroup in every hierarchy and writes the limits', () => {
     const { root, detect } = fakeV1();
+    const before = snapshot(root);
     const { driver, mode } = detect();
     expect(mode).toBe('v1');
-    // detection proves each hierarchy writable but leaves no folder behind until a plugin needs one
-    expect(existsSync(join(root, 'pids/warden-777'))).toBe(false);
+    // detection checks each hierarchy with access(2) and claim() has nothing to do: no folder until a plugin needs one
+    driver!.claim();
+    expect(snapshot(root)).toEqual(before);
     const cg = driver!.create('probe', 'x', LIMITS);
     const memory = join(root, 'memory/process_api/abc/warden-777/probe.x');
     expect(cg.dirs).toEqual([memory, join(root, 'pids/warden-777/probe.x'), join(root, 'cpu/warden-777/probe.x'), join(root, 'freezer/warden-777/probe.x')]);
@@ -245,6 +303,33 @@ describe('cgroup v1 (fake hierarchies)', () => {
     expect(cg.joinArgv('/bin/dash').slice(3)).toEqual(cg.dirs);
     writeFileSync(join(memory, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
     expect(cg.oomKills()).toBe(2);
+  });
+
+  const nobody = process.getuid?.() === 0 ? findExecutable('setpriv') : null;
+  it.skipIf(nobody === null)('judges each hierarchy by access(2), writing nothing: a daemon that may not write there gets no driver', () => {
+    const { root } = fakeV1();
+    for (const dir of [root, ...readdirSync(root, { recursive: true }).map((p) => join(root, String(p)))]) {
+      if (statSync(dir).isDirectory()) chmodSync(dir, 0o755); // readable, not writable, for nobody
+    }
+    // the compiled module, run as nobody (root passes every access check)
+    const index = join(REPO, 'dist/cgroups/index.js');
+    if (!existsSync(index) || statSync(index).mtimeMs < statSync(join(REPO, 'src/cgroups/v1.ts')).mtimeMs) {
+      spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.json')], { stdio: 'ignore' });
+    }
+    const script = `
+      const { detectCgroups, TMPFS_MAGIC } = await import(${JSON.stringify(pathToFileURL(index).href)});
+      const root = ${JSON.stringify(root)};
+      const mounts = ['memory', 'pids', 'cpu', 'freezer'].map((c, i) => \`\${32 + i} 31 0:\${29 + i} / \${root}/\${c} rw - cgroup cgroup rw,\${c}\`);
+      const { driver, reason } = detectCgroups({ root, statfsType: () => TMPFS_MAGIC, daemonPid: 777,
+        selfCgroup: '8:pids:/\\n6:freezer:/\\n4:memory:/process_api/abc\\n1:cpu:/\\n0::/\\n', mountinfo: mounts.join('\\n') });
+      console.log(JSON.stringify({ driver: driver !== null, reason }));`;
+    const run = spawnSync(nobody!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      driver: false,
+      reason: 'cgroup v1 but no memory, pids or cpu hierarchy is usable: memory (EACCES), pids (EACCES), cpu (EACCES), freezer (EACCES)',
+    });
+    expect(readdirSync(join(root, 'pids'))).toEqual([]);
   });
 
   it('leaves out a missing hierarchy and says so in enforces and describe()', () => {

@@ -38,8 +38,16 @@ function v1(): CgroupDriver {
     const detected = detectCgroups();
     expect(detected.mode).toBe('v1');
     driver = detected.driver!;
+    driver.claim();
   }
   return driver;
+}
+
+// Why: another daemon's driver (its pid names its folders), claimed as that daemon would have at start.
+function claimed(daemonPid: number): CgroupDriver {
+  const other = detectCgroups({ daemonPid }).driver!;
+  other.claim();
+  return other;
 }
 
 let seq = 0;
@@ -177,7 +185,7 @@ suite(title, () => {
   it('sweep removes the empty folders of a dead daemon and keeps the live ones', async () => {
     const { spawnSync } = await import('node:child_process');
     const dead = spawnSync('/bin/true').pid!;
-    const other = detectCgroups({ daemonPid: dead }).driver!;
+    const other = claimed(dead);
     const leftover = other.create('old', '1', limits({}));
     for (const dir of leftover.dirs) tracker.bases.add(join(dir, '..'));
     const mine = create('live', {});
@@ -190,7 +198,7 @@ suite(title, () => {
     const { spawn } = await import('node:child_process');
     // A stand-in daemon, alive while its plugin starts (so no other daemon's sweep takes it first), then gone.
     const daemon = spawn('sleep', ['60'], { stdio: 'ignore' });
-    const leftover = detectCgroups({ daemonPid: daemon.pid! }).driver!.create('orphan', '1', limits({}));
+    const leftover = claimed(daemon.pid!).create('orphan', '1', limits({}));
     for (const dir of leftover.dirs) tracker.bases.add(join(dir, '..'));
     const run = tracker.spawnIn(leftover, [PYTHON!, '-c', 'import time; time.sleep(60)']);
     await waitFor('the orphan in its cgroup', () => leftover.pids().includes(run.child.pid!));

@@ -9,7 +9,7 @@ import {
   connectControl,
   type ControlClient,
 } from '../../src/control/client.js';
-import { ErrorCode, Method } from '../../src/control/protocol.js';
+import { ErrorCode, Method } from '../../src/protocol/index.js';
 import { FakeRpcError, startFakeDaemon, tempDir, type FakeDaemon } from './helpers/fake-daemon.js';
 
 let daemon: FakeDaemon | undefined;

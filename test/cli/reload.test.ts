@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ReloadResult } from '../../src/control/protocol.js';
+import type { ReloadResult } from '../../src/protocol/index.js';
 import { startFakeDaemon, tempDir, type FakeDaemon } from './helpers/fake-daemon.js';
 import { killLeftovers, runCli } from './helpers/run-cli.js';
 

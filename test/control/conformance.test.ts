@@ -2,7 +2,7 @@
 // (https://www.jsonrpc.org/specification#examples), then the rules of its sections 4–6 that the
 // examples leave out, against the real server; then the daemon's own methods on a real daemon.
 import { afterEach, describe, expect, it } from 'vitest';
-import { RpcError } from '../../src/host/rpc-error.js';
+import { RpcError } from '../../src/protocol/index.js';
 import type { ControlMethod } from '../../src/control/server.js';
 import { bootDaemon, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
 import { captureLog, RawClient, serve, type Message } from './helpers.js';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/control/client.js';
-import type { PluginStatus } from '../../src/supervisor/types.js';
+import type { PluginStatus } from '../../src/protocol/index.js';
 import { FAST_DEFAULTS, bootDaemon, type PluginSpec, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectControl, type ControlClient } from '../../src/control/client.js';
-import type { PluginStatus } from '../../src/supervisor/types.js';
+import type { PluginStatus } from '../../src/protocol/index.js';
 import { isAlive, waitFor } from './wait.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CircuitState } from '../../src/supervisor/types.js';
+import type { CircuitState } from '../../src/protocol/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { CircuitBreaker, type CircuitPermit } from '../../src/policies/circuit-breaker.js';
 

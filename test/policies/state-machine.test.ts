@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { PluginState } from '../../src/supervisor/types.js';
+import type { PluginState } from '../../src/protocol/index.js';
 import {
   IllegalTransitionError,
   PluginStateMachine,

@@ -13,6 +13,7 @@ import { REPO } from '../helpers/daemon.js';
 import { testManifest } from '../helpers/manifest.js';
 
 export const PROBE = join(REPO, 'test/fixtures/sandbox/probe');
+/** This host as the daemon detects it: reading only, nothing written to cgroupfs until a test starts a plugin in a cgroup. */
 export const CAPABILITIES = await detectCapabilities();
 
 /** A PATH with the usual tools but no bwrap: what a host without bubblewrap looks like. */
@@ -91,6 +92,8 @@ export class Tracker {
     const declared: Permissions = { ...manifest.permissions, ...options.declared };
     const capabilities = options.capabilities ?? CAPABILITIES;
     const limits = { ...LIMITS, ...options.limits };
+    // As the daemon does at start: the driver is claimed (once; later calls are no-ops) before the first cgroup.
+    capabilities.cgroup?.claim();
     const cgroup = capabilities.cgroup?.create('probe', String(++this.instances), limits) ?? null;
     if (cgroup) this.cgroups.push(cgroup);
     const plan = planLaunch({

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PluginHost } from '../../src/host/plugin-host.js';
 import { createLogSystem } from '../../src/logging/index.js';
 import type { LaunchSpec } from '../../src/sandbox/launch.js';
-import { sdkLoaderArgs } from '../../src/sdk/loader-args.js';
+import { sdkLoaderArgs } from '../../src/sandbox/sdk-loader.js';
 import { PROBE, Tracker } from './helpers.js';
 
 const tracker = new Tracker();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../src/sdk/index.js';
-import { sdkLoaderArgs, SDK_REGISTER_URL } from '../../src/sdk/loader-args.js';
+import { sdkLoaderArgs, SDK_REGISTER_URL } from '../../src/sandbox/sdk-loader.js';
 import { ensureSdkBuilt, killAll, PluginProcess, ROOT, type Message } from './helpers.js';
 
 const ECHO_DIR = join(ROOT, 'plugins/echo');

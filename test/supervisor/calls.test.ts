@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PluginHost } from '../../src/host/plugin-host.js';
-import { RpcError } from '../../src/host/rpc-error.js';
+import { RpcError } from '../../src/protocol/index.js';
 import { noMetrics } from '../../src/metrics/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { CallGate } from '../../src/supervisor/calls.js';

@@ -1,6 +1,6 @@
 import { describeExit, type ExitInfo } from '../../src/host/exit.js';
 import type { HostOptions, InitializeParams } from '../../src/host/plugin-host.js';
-import { ErrorCodes, RpcError } from '../../src/host/rpc-error.js';
+import { ErrorCodes, RpcError } from '../../src/protocol/index.js';
 import type { HostLike } from '../../src/supervisor/host-like.js';
 
 type Settle = { resolve: () => void; reject: (error: Error) => void };

@@ -12,7 +12,7 @@ import {
   type ManagedEnvironment,
   type PluginDefinition,
 } from '../../src/supervisor/managed-plugin.js';
-import type { PluginState } from '../../src/supervisor/types.js';
+import type { PluginState } from '../../src/protocol/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { testManifest } from '../helpers/manifest.js';
 import { FakeHost } from './fake-host.js';

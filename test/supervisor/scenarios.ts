@@ -4,7 +4,7 @@
  * runs them all to check the edges they drive against the state machine's table.
  */
 import { expect } from 'vitest';
-import { RpcError } from '../../src/host/rpc-error.js';
+import { RpcError } from '../../src/protocol/index.js';
 import { Harness, NAME } from './harness.js';
 
 type Scenario = () => Promise<void>;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canTransition, TRANSITIONS } from '../../src/policies/state-machine.js';
-import type { PluginState } from '../../src/supervisor/types.js';
+import type { PluginState } from '../../src/protocol/index.js';
 import { transitionsSeen } from './harness.js';
 import { scenarios } from './scenarios.js';
 

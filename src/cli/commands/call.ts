@@ -1,6 +1,6 @@
 /** `warden call NAME METHOD [JSON] [--timeout MS]`. */
 import { Option, type Command } from 'commander';
-import { Method, type PluginCallParams } from '../../control/protocol.js';
+import { Method, type PluginCallParams } from '../../protocol/index.js';
 import { UsageError } from '../exit.js';
 import { outJson, wholeNumber, withClient } from './context.js';
 

@@ -1,7 +1,6 @@
 /** `warden plugin grant|revoke NAME`: the operator's approval of what a plugin asks for (docs/manifest.md, "permissions and approval"). */
 import type { Command } from 'commander';
-import { PermissionAction, type PermissionActionName } from '../../control/protocol.js';
-import type { PluginStatus } from '../../supervisor/types.js';
+import { PermissionAction, type PermissionActionName } from '../../protocol/index.js';
 import { formatPluginLine } from '../format.js';
 import { globals, out, outJson, withClient } from './context.js';
 
@@ -38,7 +37,7 @@ Example:
       )
       .action(async (name: string, _options: unknown, command: Command) => {
         const { json } = globals(command);
-        const status = await withClient(command, (client) => client.request<PluginStatus>(PermissionAction[action], { name }));
+        const status = await withClient(command, (client) => client.request(PermissionAction[action], { name }));
         if (json) outJson(status);
         else out(formatPluginLine(status));
       });

@@ -1,10 +1,9 @@
 /** `warden logs [NAME] [-n N] [-f] [--level L] [--json]`. */
 import { Option, type Command } from 'commander';
-import { Method, Notification, LOG_LEVELS, type LogsTailParams, type LogsTailResult } from '../../control/protocol.js';
+import { Method, Notification, LOG_LEVELS, type LogEntry, type LogsTailParams } from '../../protocol/index.js';
 import type { ControlClient } from '../../control/client.js';
 import { CliFailure, ExitCode } from '../exit.js';
 import { formatEntry } from '../../logging/format.js';
-import type { LogEntry } from '../../logging/types.js';
 import { globals, wholeNumber, withClient } from './context.js';
 
 type Entry = LogEntry;
@@ -46,7 +45,7 @@ Examples:
 
       await withClient(command, async (client) => {
         if (!options.follow) {
-          const result = await client.request<LogsTailResult<Entry>>(Method.LogsTail, params);
+          const result = await client.request(Method.LogsTail, params);
           for (const entry of result?.entries ?? []) print(entry);
           return;
         }
@@ -74,7 +73,7 @@ async function follow(client: ControlClient, params: LogsTailParams, print: (ent
   for (const s of signals) process.on(s, onSignal);
   try {
     const streaming = (async () => {
-      const result = await client.request<LogsTailResult<Entry>>(Method.LogsTail, params);
+      const result = await client.request(Method.LogsTail, params);
       for (const entry of result?.entries ?? []) print(entry);
       for (const entry of early ?? []) print(entry);
       early = null;

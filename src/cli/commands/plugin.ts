@@ -1,8 +1,7 @@
 /** `warden start|stop|restart|enable|disable NAME`. */
 import type { Command } from 'commander';
-import { Method, PluginAction, type PluginActionName } from '../../control/protocol.js';
+import { Method, PluginAction, type PluginActionName, type PluginStatus } from '../../protocol/index.js';
 import type { ControlClient } from '../../control/client.js';
-import type { PluginStatus } from '../../supervisor/types.js';
 import { CliFailure, ExitCode } from '../exit.js';
 import { formatPluginLine } from '../format.js';
 import { globals, out, outJson, withClient } from './context.js';
@@ -47,7 +46,7 @@ ${EXAMPLES[action]}`,
       .action(async (name: string, _options: unknown, command: Command) => {
         const { json } = globals(command);
         const status = await withClient(command, async (client) => {
-          const answer = await client.request<PluginStatus>(PluginAction[action], { name });
+          const answer = await client.request(PluginAction[action], { name });
           return mustRun ? settled(client, answer) : answer;
         });
         if (json) outJson(status);
@@ -72,7 +71,7 @@ async function settled(client: ControlClient, status: PluginStatus): Promise<Plu
   let current = status;
   while (current.state === 'starting' && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
-    current = await client.request<PluginStatus>(Method.PluginGet, { name: status.name });
+    current = await client.request(Method.PluginGet, { name: status.name });
   }
   return current;
 }

@@ -1,6 +1,6 @@
 /** `warden reload`. */
 import type { Command } from 'commander';
-import { Method, type ReloadResult } from '../../control/protocol.js';
+import { Method } from '../../protocol/index.js';
 import { CliFailure, ExitCode } from '../exit.js';
 import { globals, out, outJson, withClient } from './context.js';
 
@@ -19,7 +19,7 @@ Example:
     )
     .action(async (_options: unknown, command: Command) => {
       const { json } = globals(command);
-      const result = await withClient(command, (client) => client.request<ReloadResult>(Method.DaemonReload, {}));
+      const result = await withClient(command, (client) => client.request(Method.DaemonReload, {}));
       if (json) outJson(result);
       if (!result?.ok) {
         // Every problem the daemon found, one line each, as the daemon itself prints them.

@@ -1,15 +1,8 @@
 /** `warden status [NAME] [--json]`. */
 import type { Command } from 'commander';
-import { Method, type StatusResult } from '../../control/protocol.js';
-import type { PluginStatus, RecentError } from '../../supervisor/types.js';
+import { Method, type PluginDetails } from '../../protocol/index.js';
 import { formatStatus, formatUptime } from '../format.js';
 import { globals, out, outJson, withClient } from './context.js';
-
-type PluginDetail = PluginStatus & {
-  recentErrors?: RecentError[];
-  schedules?: Array<{ cron: string; method: string; nextRun: string | null; lastRun: { ok: boolean; error?: string } | null; runs: number; skippedOverlap: number; skippedNotRunning: number }>;
-  events?: { queued: number; delivered: number; dropped: number };
-};
 
 export function registerStatus(program: Command): void {
   program
@@ -28,19 +21,19 @@ Examples:
       const { json } = globals(command);
       await withClient(command, async (client) => {
         if (name !== undefined) {
-          const detail = await client.request<PluginDetail>(Method.PluginGet, { name });
+          const detail = await client.request(Method.PluginGet, { name });
           if (json) outJson(detail);
           else out(formatDetail(detail));
           return;
         }
-        const status = await client.request<StatusResult<PluginStatus>>(Method.Status, {});
+        const status = await client.request(Method.Status, {});
         if (json) outJson(status.plugins);
         else out(formatStatus(status, { width: process.stdout.isTTY ? process.stdout.columns : undefined }));
       });
     });
 }
 
-function formatDetail(p: PluginDetail): string {
+function formatDetail(p: PluginDetails): string {
   const lines: string[] = [];
   const row = (key: string, value: unknown): void => {
     lines.push(`${`${key}:`.padEnd(13)}${value === null || value === undefined || value === '' ? '-' : String(value)}`);

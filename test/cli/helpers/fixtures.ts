@@ -1,4 +1,4 @@
-import type { PluginStatus } from '../../../src/supervisor/types.js';
+import type { PluginStatus, StatusResult } from '../../../src/protocol/index.js';
 
 export function pluginStatus(overrides: Partial<PluginStatus> = {}): PluginStatus {
   return {
@@ -37,4 +37,4 @@ export const PLUGINS: PluginStatus[] = [
   pluginStatus({ name: 'broken', version: null, state: 'invalid', pid: null, startedAt: null, reason: 'plugin.json: name: required' }),
 ];
 
-export const STATUS = { version: '1.0.0', pid: 999, uptimeMs: 7_500_000, plugins: PLUGINS };
+export const STATUS: StatusResult = { version: '1.0.0', pid: 999, uptimeMs: 7_500_000, plugins: PLUGINS, sampling: { ms: 4, plugins: 3, processes: 9 } };

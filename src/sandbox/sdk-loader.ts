@@ -1,9 +1,7 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-/** The package root: this module lives in src/sdk/ or dist/sdk/. */
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../version.js';
 
 /** File URL of the compiled preload module that maps `warden/sdk` to this SDK. */
 export const SDK_REGISTER_URL: string = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'sdk', 'register.js')).href;
