@@ -37,7 +37,7 @@ else the first that answers of: the socket.path of ./config/warden.yaml (when th
 that of the package's own config/warden.yaml, and /run/warden/warden.sock.
 
 Exit codes: 0 success · 1 the daemon answered with an error, or the plugin is not running after
-start, restart or enable · 2 usage error · 69 the daemon cannot be reached
+start, restart or enable · ${ExitCode.Usage} usage error · ${ExitCode.Unreachable} the daemon cannot be reached
 
 Examples:
   $ warden status

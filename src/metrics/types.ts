@@ -2,19 +2,15 @@
 // so a daemon without metrics.listen never pays for it (about 12 MB of RSS).
 import type { EventOutcome } from '../bus/event-bus.js';
 import type { LimitName } from '../quotas/types.js';
-import type { CircuitState, PluginState } from '../protocol/index.js';
+import type { CircuitState, PluginState, Usage } from '../protocol/index.js';
 
 export type { EventOutcome, LimitName };
 
 /** Why a scheduled run did not start (the scheduler's onSkip reasons). */
 export type ScheduleSkipReason = 'overlap' | 'not-running';
 
-export interface PluginUsageSample {
-  cpuPercent: number;
-  memoryBytes: number;
-  handles: number;
-  processes: number;
-}
+/** What a usage sample tells the metrics: the wire's Usage shape. */
+export type PluginUsageSample = Usage;
 
 export interface PluginMetrics {
   /** Called on every plugin call: kept cheap (cached children, no allocation once warm). */

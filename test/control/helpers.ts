@@ -7,7 +7,6 @@ import { afterEach } from 'vitest';
 import { listenControl, type ControlMethod, type ControlServer } from '../../src/control/server.js';
 import { createLineReader } from '../../src/rpc/line-reader.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Message = any;
 
 const servers: ControlServer[] = [];

@@ -6,7 +6,6 @@ import { createLineReader } from '../../src/rpc/line-reader.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Message = Record<string, any>;
 
 /** Rebuilds (npm run build) when dist/sdk is missing or older than its sources. */
