@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
 import {
   createJSONRPCErrorResponse,
   JSONRPCErrorException,
@@ -10,14 +8,13 @@ import {
   type JSONRPCResponse,
 } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
 import type { LaunchSpec } from '../sandbox/launch.js';
 import { PROTOCOL_VERSION } from '../version.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
-import { systemClock } from '../policies/clock.js';
-import { TokenBucket } from '../policies/rate-limit.js';
-import { describeExit, errorLine, signalName, type ExitInfo } from './exit.js';
-import { DEFAULT_OUTPUT_LIMITS, gateStream, type DroppedSummary, type OutputLimits } from './output-gate.js';
+import { OutputCapture } from './capture.js';
+import { describeExit, type ExitInfo } from './exit.js';
+import type { OutputLimits } from './output-gate.js';
+import { SandboxProcess, SANDBOX_EXIT_MS } from './sandbox-process.js';
 
 /** What a plugin may ask of the daemon (docs/protocol.md, "Plugin → daemon"). */
 export interface PluginRequests {
@@ -59,9 +56,7 @@ export interface InitializeParams {
   state: unknown;
 }
 
-const STDERR_TAIL_LINES = 20;
 const EXIT_OUTPUT_GRACE_MS = 250;
-const LOGGED_OUTPUT_CHARS = 2000;
 
 /**
  * One running plugin process: spawn, the `warden.initialize` handshake, calls with timeouts,
@@ -72,9 +67,10 @@ export class PluginHost {
   readonly name: string;
   private readonly options: HostOptions;
   private subprocess: ChildProcess | null = null;
-  /** Behind the wall: the host pid of the sandbox's init (bwrap's status fd), and of the plugin under it once found. */
-  private sandboxInit: number | null = null;
-  private sandboxed: number | null = null;
+  /** Behind the wall: the sandbox's init and the plugin under it (unwalled: nothing). */
+  private readonly sandbox: SandboxProcess;
+  /** stdout/stderr capture: log budgets, the stderr tail and what it says about the exit. */
+  private readonly capture: OutputCapture;
   private readonly rpc: JSONRPCServerAndClient<void, void>;
   private readonly pending = new Map<number, NodeJS.Timeout | null>();
   private nextId = 1;
@@ -82,14 +78,8 @@ export class PluginHost {
   private readonly exitWaiters: Array<(exit: ExitInfo) => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private healthTimer: NodeJS.Timeout | null = null;
-  private readonly stderrTail: string[] = [];
-  /** V8's "heap out of memory" line, once seen: the hard memory limit stopped it. */
-  private heapExhausted: string | null = null;
   private stopping = false;
   private logger: Logger;
-  /** The line budget for log output arriving on stdout (`warden.log`, stray lines); stderr has a gate of its own. */
-  private readonly stdoutLogs: TokenBucket;
-  private stdoutDropped: DroppedSummary | null = null;
   methods: string[] = [];
   private declared = new Set<string>();
 
@@ -97,8 +87,8 @@ export class PluginHost {
     this.name = options.name;
     this.options = options;
     this.logger = options.loggerFor(null);
-    const limits = options.output ?? DEFAULT_OUTPUT_LIMITS;
-    this.stdoutLogs = new TokenBucket({ ratePerSec: limits.linesPerSec, burst: limits.burst, clock: systemClock });
+    this.sandbox = new SandboxProcess(options.launch, () => this.exitInfo !== null);
+    this.capture = new OutputCapture({ logger: () => this.logger, output: options.output });
     const server = new JSONRPCServer<void>({ errorListener: () => undefined });
     this.rpc = new JSONRPCServerAndClient(server, new JSONRPCClient<void>((payload) => this.send(payload)));
     this.registerPluginRequests(server);
@@ -107,7 +97,7 @@ export class PluginHost {
   /** The plugin's own process as the host sees it (behind the wall: the program bwrap runs, not bwrap). */
   get pid(): number | null {
     if (!this.options.launch.walled) return this.subprocess?.pid ?? null;
-    return this.sandboxedPid() ?? this.subprocess?.pid ?? null;
+    return this.sandbox.pluginPid() ?? this.subprocess?.pid ?? null;
   }
 
   /**
@@ -115,7 +105,8 @@ export class PluginHost {
    * levels at its top are the wall's own (behind the wall: bwrap's init, which adopts every orphan).
    */
   get sampleRoot(): { pid: number; wrappers: number } | null {
-    if (this.options.launch.walled && this.sandboxInit !== null) return { pid: this.sandboxInit, wrappers: 1 };
+    const init = this.sandbox.init;
+    if (this.options.launch.walled && init !== null) return { pid: init, wrappers: 1 };
     const pid = this.subprocess?.pid;
     if (pid === undefined) return null;
     return { pid, wrappers: this.options.launch.walled ? 2 : 0 };
@@ -143,13 +134,13 @@ export class PluginHost {
     });
     this.subprocess = subprocess;
     this.logger = this.options.loggerFor(subprocess.pid ?? null);
-    this.connectExtraFds(subprocess);
+    this.sandbox.connectExtraFds(subprocess);
     // Exit is taken from the process itself, not from the streams: a grandchild holding stdout open must not hide it.
     // Its last words on stderr (often why it died) may still be in the pipe when 'exit' fires:
     // let them arrive, but never wait on a grandchild that keeps the pipe open.
     subprocess.once('exit', (code, signal) => {
       const stderr = subprocess.stderr;
-      const exit = this.exitFacts(code, signal);
+      const exit = this.sandbox.exitFacts(code, signal);
       const report = (): void => {
         if (!stderr || stderr.readableEnded) return this.markExited(exit);
         const done = () => this.markExited(exit);
@@ -158,21 +149,22 @@ export class PluginHost {
       };
       // bwrap killed outright: its sandbox follows a moment later (parent-death signal, then the pid
       // namespace's end). The exit is reported once the plugin's processes are gone.
-      const inside = [this.sandboxInit, this.sandboxedPid()].filter((pid): pid is number => pid !== null);
-      if (inside.every(isGone)) return report();
-      const deadline = Date.now() + SANDBOX_EXIT_MS;
-      const poll = setInterval(() => {
-        if (!inside.every(isGone) && Date.now() < deadline) return;
-        clearInterval(poll);
-        report();
-      }, 5);
+      this.sandbox.whenGone(report);
     });
     subprocess.once('error', (error) => {
       if (subprocess.pid === undefined) this.markExited({ code: null, signal: null, error: error.message });
     });
     subprocess.stdin?.on('error', () => undefined); // EPIPE after exit; the exit event tells the story
-    this.captureStdout(subprocess);
-    this.captureStderr(subprocess);
+    this.capture.captureStdout(subprocess, {
+      onLine: (line) => this.receiveLine(line),
+      // If it was the answer to a pending call, say so now rather than let the caller wait for its timeout.
+      onOversized: (bytes, id) => {
+        if (id !== null && this.pending.has(id)) {
+          this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.InternalError, `the plugin's answer of ${bytes} bytes is over the 1 MiB line limit`));
+        }
+      },
+    });
+    this.capture.captureStderr(subprocess);
 
     const response = await this.request(
       'warden.initialize',
@@ -304,7 +296,7 @@ export class PluginHost {
 
   /** SIGTERM where the plugin can handle it: behind the wall, its own program (bwrap would just die and SIGKILL it). */
   private terminate(): void {
-    const plugin = this.options.launch.walled ? this.sandboxedPid() : null;
+    const plugin = this.options.launch.walled ? this.sandbox.pluginPid() : null;
     if (plugin === null) return this.signalGroup('SIGTERM');
     try {
       process.kill(plugin, 'SIGTERM');
@@ -358,118 +350,16 @@ export class PluginHost {
     stdin.write(`${JSON.stringify(payload)}\n`);
   }
 
-  /**
-   * Feeds the wall's inputs (passwd, group, seccomp) and reads its status: bwrap writes
-   * `{"child-pid": N}` once the sandbox exists (no such line: the sandbox was never built).
-   */
-  private connectExtraFds(subprocess: ChildProcess): void {
-    (this.options.launch.fds ?? []).forEach((fd, i) => {
-      const stream = subprocess.stdio[i + 3] as (Readable & Writable) | null | undefined;
-      if (!stream) return;
-      stream.on('error', () => undefined);
-      if ('input' in fd) {
-        // Once the kernel has the data, the socket object has nothing left to do in the daemon.
-        stream.end(fd.input, () => stream.destroy());
-        return;
-      }
-      let text = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        text += chunk;
-        const pid = /"child-pid"\s*:\s*(\d+)/.exec(text)?.[1];
-        if (pid && this.sandboxInit === null) this.sandboxInit = Number(pid);
-        if (text.length > 4096) text = text.slice(-1024);
-      });
-    });
-  }
-
-  /** The plugin's program under the sandbox's init (the init's first child), read once from /proc. */
-  private sandboxedPid(): number | null {
-    if (this.sandboxed !== null || this.sandboxInit === null || this.exitInfo) return this.sandboxed;
-    try {
-      const init = this.sandboxInit;
-      const children = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      if (children.length > 0) this.sandboxed = Number(children[0]);
-    } catch {
-      // not forked yet, or gone
-    }
-    return this.sandboxed;
-  }
-
-  /** The exit as the plugin had it: behind the wall bwrap turns a signal into 128+n, and no sandbox means set-up failed. */
-  private exitFacts(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
-    if (!this.options.launch.walled || signal !== null) return { code, signal };
-    if (this.sandboxInit === null) return { code, signal, sandboxFailed: true };
-    const name = code !== null && code > 128 ? signalName(code - 128) : null;
-    return name ? { code: null, signal: name } : { code, signal };
-  }
-
-  private captureStdout(subprocess: ChildProcess): void {
-    const reader = createLineReader({
-      maxLineBytes: MAX_LINE_BYTES,
-      onLine: (line) => this.receiveLine(line),
-      onOverflow: (bytes, head) => {
-        this.logger.warn({ droppedBytes: bytes }, `dropped a stdout line of ${bytes} bytes (over the 1 MiB limit)`);
-        // If it was the answer to a pending call, say so now rather than let the caller wait for its timeout.
-        const id = Number(/^\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(\d+)/.exec(head.toString('latin1'))?.[1]);
-        if (this.pending.has(id)) {
-          this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.InternalError, `the plugin's answer of ${bytes} bytes is over the 1 MiB line limit`));
-        }
-      },
-    });
-    subprocess.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
-    subprocess.stdout?.on('end', () => reader.end());
-  }
-
-  /** stderr through the output gate: a flood costs the daemon a fixed budget, and what is dropped is counted. */
-  private captureStderr(subprocess: ChildProcess): void {
-    if (!subprocess.stderr) return;
-    gateStream(subprocess.stderr, {
-      limits: this.options.output ?? DEFAULT_OUTPUT_LIMITS,
-      onLine: (line) => {
-        if (V8_OOM.test(line)) this.heapExhausted = line;
-        this.stderrTail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
-        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-        this.logger.info(line);
-      },
-      onDropped: (summary) => this.reportDropped('stderr', summary),
-    });
-  }
-
-  /** One warning per interval for output the plugin wrote faster than its budget. */
-  private reportDropped(stream: string, summary: DroppedSummary): void {
-    const seconds = Math.max(1, Math.round((Date.now() - summary.sinceMs) / 1000));
-    this.logger.warn(
-      { droppedLines: summary.lines, droppedBytes: summary.bytes },
-      `dropped ${summary.lines} lines (${summary.bytes} bytes) of ${stream} in ${seconds}s: the plugin writes faster than its output limit`,
-    );
-  }
-
-  /** Whether a log line that arrived on stdout is within budget; the rest is counted and reported once per interval. */
-  private admitStdoutLog(bytes: number): boolean {
-    if (this.stdoutLogs.take()) return true;
-    if (this.stdoutDropped === null) {
-      const pending = (this.stdoutDropped = { lines: 0, bytes: 0, sinceMs: Date.now() });
-      setTimeout(() => {
-        this.stdoutDropped = null;
-        this.reportDropped('log output on stdout', pending);
-      }, STDOUT_DROP_REPORT_MS).unref();
-    }
-    this.stdoutDropped.lines += 1;
-    this.stdoutDropped.bytes += bytes;
-    return false;
-  }
-
   private receiveLine(line: string): void {
     let message: unknown;
     try {
       message = JSON.parse(line);
     } catch {
-      this.logOutput(line);
+      this.capture.logOutput(line);
       return;
     }
     if (!isJsonRpcMessage(message)) {
-      this.logOutput(line);
+      this.capture.logOutput(line);
       return;
     }
     if ('method' in message) {
@@ -481,16 +371,10 @@ export class PluginHost {
     }
   }
 
-  private logOutput(line: string): void {
-    if (!this.admitStdoutLog(line.length)) return;
-    const text = line.length > LOGGED_OUTPUT_CHARS ? `${line.slice(0, LOGGED_OUTPUT_CHARS)}…` : line;
-    this.logger.warn({ stdout: text }, 'plugin wrote a line on stdout that is not JSON-RPC; dropped');
-  }
-
   private registerPluginRequests(server: JSONRPCServer<void>): void {
     const { requests } = this.options;
     server.addMethodAdvanced('warden.log', async (request) => {
-      if (!this.admitStdoutLog(0)) return null;
+      if (!this.capture.admitStdoutLog(0)) return null;
       const { level, msg, ...fields } = (request.params ?? {}) as Record<string, unknown>;
       const name = typeof level === 'string' && level in LOG_METHODS ? (level as keyof typeof LOG_METHODS) : 'info';
       this.logger[name](fields, typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''));
@@ -544,9 +428,7 @@ export class PluginHost {
 
   private markExited(exit: ExitInfo): void {
     if (this.exitInfo) return;
-    const lastStderr = this.heapExhausted ?? errorLine(this.stderrTail);
-    this.exitInfo = lastStderr ? { ...exit, lastStderr } : exit;
-    if (this.heapExhausted) this.exitInfo.heapExhausted = true;
+    this.exitInfo = this.capture.annotateExit(exit);
     this.stopHealthChecks();
     const message = `plugin ${this.name} exited during the call (${describeExit(exit)})`;
     for (const id of [...this.pending.keys()]) {
@@ -594,28 +476,12 @@ export class PluginHost {
   }
 }
 
-const STDOUT_DROP_REPORT_MS = 10_000;
-/** How long an exit report waits for a killed bwrap's sandbox to follow it. */
-const SANDBOX_EXIT_MS = 2000;
 /**
  * How long `stop` waits, past its timeout, for the kill to be seen: SIGKILL ends a process at once, but
  * a killed bwrap's exit is reported only once its sandbox is gone (up to SANDBOX_EXIT_MS) and its last
  * stderr is in (up to EXIT_OUTPUT_GRACE_MS).
  */
 export const STOP_KILL_GRACE_MS = SANDBOX_EXIT_MS + EXIT_OUTPUT_GRACE_MS + 750;
-
-/** Whether a process has ended: no longer there, or a zombie waiting to be reaped. */
-function isGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
-  }
-}
-
-/** What V8 prints when --max-old-space-size is reached. */
-const V8_OOM = /JavaScript heap out of memory|Reached heap limit/;
 
 const LOG_METHODS = { trace: 1, debug: 1, info: 1, warn: 1, error: 1, fatal: 1 } as const;
 
