@@ -15,6 +15,7 @@ import {
 } from '../../src/cgroups/index.js';
 import { claimCgroup, findExecutable, type Capabilities } from '../../src/sandbox/capabilities.js';
 import { REPO } from '../helpers/daemon.js';
+import { packageForNobody } from '../helpers/nobody.js';
 import { Tracker } from './helpers.js';
 
 const tracker = new Tracker();
@@ -316,14 +317,18 @@ describe('cgroup v1 (fake hierarchies)', () => {
     if (!existsSync(index) || statSync(index).mtimeMs < statSync(join(REPO, 'src/cgroups/v1.ts')).mtimeMs) {
       spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.json')], { stdio: 'ignore' });
     }
+    // nobody must be able to read the module: a checkout in a private folder is copied somewhere readable
+    const readable = packageForNobody('dist/cgroups/index.js', ['package.json', 'dist']);
+    const runnable = join(readable.root, 'dist/cgroups/index.js');
     const script = `
-      const { detectCgroups, TMPFS_MAGIC } = await import(${JSON.stringify(pathToFileURL(index).href)});
+      const { detectCgroups, TMPFS_MAGIC } = await import(${JSON.stringify(pathToFileURL(runnable).href)});
       const root = ${JSON.stringify(root)};
       const mounts = ['memory', 'pids', 'cpu', 'freezer'].map((c, i) => \`\${32 + i} 31 0:\${29 + i} / \${root}/\${c} rw - cgroup cgroup rw,\${c}\`);
       const { driver, reason } = detectCgroups({ root, statfsType: () => TMPFS_MAGIC, daemonPid: 777,
         selfCgroup: '8:pids:/\\n6:freezer:/\\n4:memory:/process_api/abc\\n1:cpu:/\\n0::/\\n', mountinfo: mounts.join('\\n') });
       console.log(JSON.stringify({ driver: driver !== null, reason }));`;
     const run = spawnSync(nobody!, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    readable.cleanup();
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({
       driver: false,

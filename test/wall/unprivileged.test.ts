@@ -1,27 +1,12 @@
 // The daemon as the systemd unit runs it: an unprivileged user. The wall is then an unprivileged user
 // namespace (bwrap --unshare-user --disable-userns); the plugin has no more rights than the daemon's user.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, REPO, Sandbox, TestDaemon } from '../helpers/daemon.js';
+import { Sandbox, TestDaemon } from '../helpers/daemon.js';
+import { AS_NOBODY, NOBODY, packageForNobody } from '../helpers/nobody.js';
 import { LANGS, WALL_DEFAULTS, attacker } from './helpers.js';
 
-const NOBODY = 65534;
-const AS_NOBODY = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'];
-
-/**
- * The daemon's CLI as nobody can run it: this checkout when nobody can read it, else a copy of the built
- * package in a temp folder (a checkout under a private home, as a CI clone under /root may be).
- */
-function cliForNobody(): { cli: string; copy: string | null } {
-  if (spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), 'test', '-r', CLI]).status === 0) return { cli: CLI, copy: null };
-  const copy = mkdtempSync(join(tmpdir(), 'warden-package-'));
-  chmodSync(copy, 0o755);
-  for (const part of ['package.json', 'dist', 'node_modules']) cpSync(join(REPO, part), join(copy, part), { recursive: true });
-  return { cli: join(copy, 'dist/cli/main.js'), copy };
-}
 const root = process.getuid?.() === 0;
 
 /** Hands a whole folder to the daemon's user, as an install would (StateDirectory=, LogsDirectory=). */
@@ -34,7 +19,7 @@ function chownTree(path: string, uid: number): void {
 describe.skipIf(!root)('an unprivileged daemon (run as nobody, like the systemd unit)', () => {
   let sandbox: Sandbox;
   let daemon: TestDaemon;
-  let copy: string | null = null;
+  let cleanupCopy = (): void => undefined;
 
   beforeAll(async () => {
     sandbox = new Sandbox();
@@ -43,15 +28,15 @@ describe.skipIf(!root)('an unprivileged daemon (run as nobody, like the systemd 
     chmodSync(sandbox.dir, 0o755);
     chownTree(sandbox.dir, NOBODY);
     daemon = new TestDaemon(sandbox);
-    const runnable = cliForNobody();
-    copy = runnable.copy;
-    await daemon.start({}, AS_NOBODY, runnable.cli);
+    const runnable = packageForNobody();
+    cleanupCopy = runnable.cleanup;
+    await daemon.start({}, AS_NOBODY, join(runnable.root, 'dist/cli/main.js'));
   });
 
   afterAll(async () => {
     await daemon?.cleanup();
     sandbox?.remove();
-    if (copy) rmSync(copy, { recursive: true, force: true });
+    cleanupCopy();
   });
 
   it.each(LANGS)('runs a $lang plugin in a user namespace, with nothing of the host', async (lang) => {
