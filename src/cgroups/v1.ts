@@ -8,6 +8,7 @@ import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import { dirname, join } from 'node:path';
 import type { Limits } from '../config/types.js';
 import {
+  cgroupTree,
   type CgroupLine,
   type Mount,
   exists,
@@ -173,6 +174,22 @@ class V1Driver implements CgroupDriver {
 
   // Why: a crashed daemon leaves warden-<pid> folders behind; remove the empty ones of dead pids.
   sweep(): void {
+    // A daemon that died in the middle of a kill can leave a freezer cgroup FROZEN, its processes
+    // stuck with SIGKILL pending: thaw every dead daemon's freezer cgroups first, so the kills land.
+    for (const h of this.hierarchies.filter((x) => x.controller === 'freezer')) {
+      const own = join(h.base, '..');
+      for (const entry of safeReaddir(own)) {
+        const pid = /^warden-(\d+)$/.exec(entry)?.[1];
+        if (pid === undefined || Number(pid) === this.daemonPid || pidAlive(Number(pid))) continue;
+        for (const dir of cgroupTree(join(own, entry))) {
+          try {
+            writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+          } catch {
+            // not a freezer folder, or gone
+          }
+        }
+      }
+    }
     for (const h of this.hierarchies) {
       const own = join(h.base, '..');
       let entries: string[];
@@ -258,5 +275,14 @@ class V1PluginCgroup implements PluginCgroup {
         // other instances still there (EBUSY), or gone already
       }
     }
+  }
+}
+
+/** A folder's entries, or none when it cannot be read. */
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

@@ -129,6 +129,9 @@ interface Running {
   reload: () => Promise<ReloadResult>;
 }
 
+/** How long a forced shutdown waits for its kills to finish before it exits. */
+const FORCED_KILL_WAIT_MS = 3000;
+
 function installSignalHandlers(running: Running): void {
   const { supervisor, control, logs, reload, metricsServer, store } = running;
   const logger = logs.logger;
@@ -136,9 +139,11 @@ function installSignalHandlers(running: Running): void {
   const shutdown = (signal: NodeJS.Signals): void => {
     if (shuttingDown) {
       logger.warn(`${signal} again during shutdown: killing every plugin now`);
-      supervisor.killAll();
-      void store
-        .flush()
+      // The kills are awaited (briefly): a v1 cgroup kill freezes, kills, then thaws, and a daemon gone
+      // between the two would leave its plugins frozen with SIGKILL pending.
+      const killed = supervisor.killAll().catch((error: Error) => logger.error(`forced kill: ${error.message}`));
+      void Promise.race([killed, new Promise((resolve) => setTimeout(resolve, FORCED_KILL_WAIT_MS))])
+        .then(() => store.flush())
         .catch(() => undefined)
         .then(() => logs.close())
         .finally(() => process.exit(0));

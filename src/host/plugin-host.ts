@@ -288,10 +288,10 @@ export class PluginHost {
   }
 
   /** Immediate SIGKILL of everything the plugin started (daemon forced shutdown). */
-  kill(): void {
+  kill(): Promise<void> {
     this.stopping = true;
     this.stopHealthChecks();
-    void this.killEverything();
+    return this.killEverything();
   }
 
   /** SIGTERM where the plugin can handle it: behind the wall, its own program (bwrap would just die and SIGKILL it). */

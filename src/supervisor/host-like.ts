@@ -19,7 +19,8 @@ export interface HostLike {
   notifyWhenWritten(method: string, params: unknown): Promise<boolean>;
   drain(timeoutMs: number): Promise<void>;
   stop(timeoutMs: number, options?: { graceful?: boolean; force?: boolean }): Promise<ExitInfo>;
-  kill(): void;
+  /** SIGKILL to everything of this instance; resolves once the kill (its cgroup's too) is done. */
+  kill(): Promise<void>;
 }
 
 /** The daemon's host factory: a real process. */

@@ -247,10 +247,10 @@ export class ManagedPlugin extends PluginLifecycle {
   }
 
   /** Forced shutdown: SIGKILL the process group now. */
-  kill(): void {
+  kill(): Promise<void> {
     this.cancelRestartTimer();
-    this.host?.kill();
-    for (const old of this.retiring.keys()) old.kill();
+    const hosts = [...(this.host ? [this.host] : []), ...this.retiring.keys()];
+    return Promise.all(hosts.map((host) => host.kill())).then(() => undefined);
   }
 
   /** A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer. */

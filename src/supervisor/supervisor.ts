@@ -102,8 +102,8 @@ export class Supervisor {
   }
 
   /** SIGKILL to every plugin's process group: the second signal during shutdown. */
-  killAll(): void {
-    for (const plugin of this.plugins.values()) plugin.kill();
+  killAll(): Promise<void> {
+    return Promise.all([...this.plugins.values()].map((plugin) => plugin.kill())).then(() => undefined);
   }
 
   get(name: string): ManagedPlugin {

@@ -1,7 +1,7 @@
 // The real kernel (cgroup v1 on this host): the memory limit OOM-kills, pids.max stops a fork bomb,
 // a setsid + double fork cannot escape kill(), and cpu quota throttles. Every test kills and removes
 // what it made in afterEach, even when it fails.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { detectCgroups, type CgroupDriver, type PluginCgroup } from '../../src/cgroups/index.js';
@@ -194,7 +194,7 @@ suite(title, () => {
     for (const dir of mine.dirs) expect(existsSync(dir)).toBe(true);
   });
 
-  it("sweep kills what a dead daemon's plugin left running before it removes the folders", async () => {
+  it("sweep thaws and kills what a dead daemon's plugin left, even frozen, before it removes the folders", async () => {
     const { spawn } = await import('node:child_process');
     // A stand-in daemon, alive while its plugin starts (so no other daemon's sweep takes it first), then gone.
     const daemon = spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -202,6 +202,9 @@ suite(title, () => {
     for (const dir of leftover.dirs) tracker.bases.add(join(dir, '..'));
     const run = tracker.spawnIn(leftover, [PYTHON!, '-c', 'import time; time.sleep(60)']);
     await waitFor('the orphan in its cgroup', () => leftover.pids().includes(run.child.pid!));
+    // As a daemon killed in the middle of a kill leaves it: frozen, so a SIGKILL alone would never land.
+    const freezer = leftover.dirs.find((dir) => dir.includes('/freezer/'));
+    if (freezer) writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
     daemon.kill('SIGKILL');
     await new Promise((resolve) => daemon.once('exit', resolve));
     v1().sweep();

@@ -106,7 +106,7 @@ export class FakeHost implements HostLike {
     return this.exitInfo!;
   }
 
-  kill(): void {
+  async kill(): Promise<void> {
     this.killed = true;
     this.exit({ code: null, signal: 'SIGKILL' });
   }
