@@ -4,15 +4,14 @@ import type { PluginCgroup } from '../cgroups/index.js';
 import type { Limits } from '../config/types.js';
 import type { Manifest, Permissions } from '../manifest/types.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { bwrapArgv } from './bwrap.js';
 import type { Capabilities, Wall } from './capabilities.js';
 import { buildPluginEnv } from './env.js';
-import { sandboxAccounts } from './identity.js';
 import { realPath } from './permissions.js';
 import { sdkLoaderArgs } from './sdk-loader.js';
 
-/** An fd the child gets beyond stdio: data written into it, or the wall's status read from it. */
-export type ExtraFd = { input: Buffer } | { status: true };
+import { wallCommand, type ExtraFd } from './wall.js';
+
+export type { ExtraFd } from './wall.js';
 
 /** Everything needed to spawn one plugin process. */
 export interface LaunchSpec {
@@ -278,15 +277,7 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
   const runtime = isAbsolute(program[0]!) ? [runtimePrefix(program[0]!, wall, protectedPaths)].filter((p): p is string => p !== null) : [];
   // The SDK (and the package.json that lets `warden/sdk` resolve from inside this package), for any node program.
   const sdk = [SDK_READ_ROOT, join(PACKAGE_ROOT, 'package.json')];
-  const accounts = sandboxAccounts(wall.identity);
-  const fds: ExtraFd[] = [{ input: Buffer.from(accounts.passwd) }, { input: Buffer.from(accounts.group) }, { status: true }];
-  if (wall.seccomp) fds.push({ input: wall.seccomp });
-  const argv = bwrapArgv({
-    bwrap: wall.bwrap,
-    mode: wall.mode,
-    identity: wall.identity,
-    setpriv: wall.setpriv,
-    layout: wall.layout,
+  return wallCommand(wall, {
     network: permissions.network,
     // Reads inside its own folder are already there; granted paths that do not exist are left out.
     readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read.filter((p) => !contains(realDir, p))])],
@@ -295,10 +286,8 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
     tmpBytes: (options.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024,
     env,
     cwd: dir,
-    fds: { passwd: 3, group: 4, status: 5, seccomp: wall.seccomp ? 6 : null },
     command: program,
   });
-  return { argv, fds };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { bwrapArgv, type SystemLayout } from './bwrap.js';
+import { bwrapArgv, type BwrapInput, type SystemLayout } from './bwrap.js';
 import { resolveIdentity, sandboxAccounts, type Identity } from './identity.js';
 import { seccompProgram } from './seccomp.js';
 import { findExecutable } from './which.js';
@@ -87,15 +87,28 @@ function findWall(options: { user: string | null; path: string }): WallProbe {
   return { wall, problem: null };
 }
 
+/** An fd a walled child gets beyond stdio (3, 4, …): data written into it, or bwrap's status read from it. */
+export type ExtraFd = { input: Buffer } | { status: true };
+
+/** What varies between programs run behind one wall. */
+export type WallRun = Pick<BwrapInput, 'network' | 'readOnly' | 'readWrite' | 'optional' | 'tmpBytes' | 'env' | 'cwd' | 'command'>;
+
+/**
+ * bwrap's argv for one program behind this wall, and its extra fds in order: the generated passwd and
+ * group, the status fd, and the seccomp program. The one place the fd layout is written.
+ */
+export function wallCommand(wall: Wall, run: WallRun): { argv: string[]; fds: ExtraFd[] } {
+  const accounts = sandboxAccounts(wall.identity);
+  const fds: ExtraFd[] = [{ input: Buffer.from(accounts.passwd) }, { input: Buffer.from(accounts.group) }, { status: true }];
+  if (wall.seccomp) fds.push({ input: wall.seccomp });
+  const { bwrap, mode, identity, setpriv, layout } = wall;
+  const argv = bwrapArgv({ bwrap, mode, identity, setpriv, layout, ...run, fds: { passwd: 3, group: 4, status: 5, seccomp: wall.seccomp ? 6 : null } });
+  return { argv, fds };
+}
+
 /** Runs `true` behind the whole wall, as a plugin would be run; resolves to bwrap's stderr on failure, else null. */
 export function probeWall(wall: Wall, timeoutMs = 5000): Promise<string | null> {
-  const accounts = sandboxAccounts(wall.identity);
-  const argv = bwrapArgv({
-    bwrap: wall.bwrap,
-    mode: wall.mode,
-    identity: wall.identity,
-    setpriv: wall.setpriv,
-    layout: wall.layout,
+  const { argv, fds } = wallCommand(wall, {
     network: false,
     readOnly: [],
     readWrite: [],
@@ -103,20 +116,19 @@ export function probeWall(wall: Wall, timeoutMs = 5000): Promise<string | null> 
     tmpBytes: 1 << 20,
     env: { PATH: '/usr/bin:/bin' },
     cwd: '/',
-    fds: { passwd: 3, group: 4, status: 5, seccomp: wall.seccomp ? 6 : null },
     command: ['true'],
   });
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', ...fds.map(() => 'pipe' as const)] });
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const fds = child.stdio as unknown as Array<NodeJS.ReadWriteStream>;
-    for (const index of [3, 4, 5, 6]) fds[index]!.on('error', () => undefined);
-    fds[3]!.end(accounts.passwd);
-    fds[4]!.end(accounts.group);
-    fds[5]!.resume();
-    fds[6]!.end(wall.seccomp ?? Buffer.alloc(0));
+    fds.forEach((fd, i) => {
+      const stream = child.stdio[i + 3] as unknown as NodeJS.ReadWriteStream;
+      stream.on('error', () => undefined);
+      if ('input' in fd) stream.end(fd.input);
+      else stream.resume();
+    });
     child.once('error', (error) => {
       clearTimeout(timer);
       resolve(error.message);

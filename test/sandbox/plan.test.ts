@@ -1,3 +1,5 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, Permissions } from '../../src/manifest/types.js';
@@ -212,6 +214,19 @@ describe('planLaunch behind the wall', () => {
       identity: 'setpriv:nobody',
       syscalls: 'seccomp',
     });
+  });
+
+  it("refuses a plugin folder the plugin's identity cannot read, saying what to do", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-private-'));
+    try {
+      chmodSync(dir, 0o700);
+      const start = () => planLaunch({ dir, manifest: main, permissions: NONE, limits: LIMITS, capabilities: WALL });
+      expect(start).toThrow(/mode 0700.*cannot be read by nobody \(65534:65534\).*chmod o\+rx/);
+      chmodSync(dir, 0o755);
+      expect(start).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('uses an unprivileged user namespace when the daemon is not root', () => {

@@ -1,4 +1,4 @@
-// Permissions beyond its own folder wait for the operator (CONTRACT §7): a plugin that asks for
+// Permissions beyond its own folder wait for the operator (docs/manifest.md, "Permissions"): a plugin that asks for
 // network or an env name is `waiting` until `plugin.grant` (socket or CLI), and goes back on
 // `plugin.revoke`; a hot reload that asks for more than was approved keeps the old version running.
 import { execFile } from 'node:child_process';
