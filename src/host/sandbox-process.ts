@@ -13,6 +13,11 @@ import { signalName, type ExitInfo } from './exit.js';
 
 /** How long an exit report waits for a killed bwrap's sandbox to follow it. */
 export const SANDBOX_EXIT_MS = 2000;
+/**
+ * How often it looks meanwhile: bwrap's monitor often exits while the sandbox's init is still being
+ * torn down, and a restart waits on this, so the poll is tight (two /proc reads, for a few ms at most).
+ */
+const SANDBOX_POLL_MS = 1;
 
 export class SandboxProcess {
   /** The host pid of the sandbox's init (bwrap's status fd); null until reported, and always unwalled. */
@@ -89,7 +94,7 @@ export class SandboxProcess {
       if (!inside.every(isGone) && Date.now() < deadline) return;
       clearInterval(poll);
       then();
-    }, 5);
+    }, SANDBOX_POLL_MS);
   }
 }
 

@@ -38,6 +38,8 @@ export interface BwrapInput {
   readOnly: string[];
   /** Host paths mirrored read-write (fs.write): bound after, so they win over a read-only parent. */
   readWrite: string[];
+  /** Host paths bound read-only at another path inside (`source` on the host, `dest` in the sandbox). */
+  readOnlyAt?: ReadonlyArray<{ source: string; dest: string }>;
   /** Paths that need not exist (granted paths): bound with the -try variants. */
   optional: ReadonlySet<string>;
   tmpBytes: number;
@@ -81,6 +83,13 @@ function ancestors(path: string): string[] {
   return out;
 }
 
+/** One bind of the plugin's paths: `source` on the host, `dest` in the sandbox. */
+interface Bind {
+  source: string;
+  dest: string;
+  write: boolean;
+}
+
 /**
  * The plugin's own paths: parents first (created 0755, so the plugin can traverse them), then
  * read-only binds, then read-write ones on top of them.
@@ -89,21 +98,23 @@ function pathArgs(input: BwrapInput): string[] {
   // Folders that exist read-only in the sandbox already; /tmp is an empty tmpfs, so parents there are made.
   const system = new Set([...input.layout.folders, ...Object.keys(input.layout.symlinks).map((n) => `/${n}`), '/proc', '/dev', '/etc']);
   const covered = (dir: string) => [...system].some((s) => dir === s || dir.startsWith(`${s}/`));
+  const mirror = (path: string, write: boolean): Bind => ({ source: path, dest: path, write });
   const binds = [
-    ...[...new Set(input.readOnly)].filter((p) => !input.readWrite.includes(p)).map((path) => ({ path, write: false })),
-    ...[...new Set(input.readWrite)].map((path) => ({ path, write: true })),
-  ].sort((a, b) => a.path.split('/').length - b.path.split('/').length || Number(a.write) - Number(b.write));
+    ...[...new Set(input.readOnly)].filter((p) => !input.readWrite.includes(p)).map((path) => mirror(path, false)),
+    ...(input.readOnlyAt ?? []).map(({ source, dest }) => ({ source, dest, write: false })),
+    ...[...new Set(input.readWrite)].map((path) => mirror(path, true)),
+  ].sort((a, b) => a.dest.split('/').length - b.dest.split('/').length || Number(a.write) - Number(b.write));
   const args: string[] = [];
   const made = new Set<string>();
-  for (const { path, write } of binds) {
-    for (const dir of ancestors(path)) {
+  for (const { source, dest, write } of binds) {
+    for (const dir of ancestors(dest)) {
       // A folder inside another bind already exists there: only the tmpfs root needs parents made.
-      if (made.has(dir) || covered(dir) || binds.some((b) => dir === b.path || dir.startsWith(`${b.path}/`))) continue;
+      if (made.has(dir) || covered(dir) || binds.some((b) => dir === b.dest || dir.startsWith(`${b.dest}/`))) continue;
       made.add(dir);
       args.push('--perms', '0755', '--dir', dir);
     }
-    const flag = (write ? '--bind' : '--ro-bind') + (input.optional.has(path) ? '-try' : '');
-    args.push(flag, path, path);
+    const flag = (write ? '--bind' : '--ro-bind') + (input.optional.has(source) ? '-try' : '');
+    args.push(flag, source, dest);
   }
   return args;
 }

@@ -14,8 +14,8 @@ export interface Capabilities {
   wallProblem: string | null;
   /** `setpriv` with `--pdeathsig`: without the wall, the kernel still kills a plugin when the daemon dies. */
   setpriv: string | null;
-  /** util-linux `prlimit`, to set RLIMIT_NOFILE from `handles` (node has no setrlimit). */
-  prlimit: string | null;
+  /** The POSIX shell that joins the cgroup and sets rlimits with `ulimit` before the plugin runs (node has no setrlimit for a child). */
+  shell: string | null;
   /** Without the wall: the command prefix that runs a program in a fresh, empty network namespace. */
   netns: { command: string[] } | null;
   /** Node's permission model for `main` plugins (a second layer); `disableWarning` when `--disable-warning` exists. */
@@ -68,15 +68,15 @@ export async function detectCapabilities(options: DetectOptions = {}): Promise<C
   const path = options.path ?? process.env.PATH ?? '/usr/bin:/bin';
   // pdeathsig is a Linux prctl; setpriv exists elsewhere without it.
   const setpriv = linux ? findExecutable('setpriv', path) : null;
-  const prlimitPath = linux ? findExecutable('prlimit', path) : null;
-  const prlimit = prlimitPath && probe([prlimitPath, '--nofile=64:64', '--', 'true']) ? prlimitPath : null;
+  const shellPath = linux ? findExecutable('sh', path) : null;
+  const shell = shellPath && probe([shellPath, '-c', 'ulimit -n 64 && exec "$@"', 'sh', 'true']) ? shellPath : null;
   const { wall, problem } = await detectWall({ user: options.sandboxUser ?? null, path });
   const cgroups = linux ? detectCgroups() : { driver: null, reason: 'cgroups need Linux' };
   return {
     wall,
     wallProblem: problem,
     setpriv,
-    prlimit,
+    shell,
     netns: wall ? null : detectNetns(),
     nodePermission: detectNodePermission(),
     cgroup: cgroups.driver,
@@ -115,7 +115,8 @@ export function describeCapabilities(c: Capabilities): Array<{ level: 'info' | '
     lines.push(c.netns ? info(`network: ${c.netns.command.map((a) => a.replace(/.*\//, '')).join(' ')} (namespace per plugin)`) : warn('network: no namespaces here; network:false is unenforced'));
   }
   lines.push(c.setpriv ? info(`parent death: ${c.setpriv} --pdeathsig KILL (plugins die with the daemon)`) : warn('parent death: no setpriv here; plugins may outlive a killed daemon (unenforced)'));
-  lines.push(c.prlimit ? info(`handles: ${c.prlimit} --nofile (RLIMIT_NOFILE per plugin, above the sampled quota)`) : warn('handles: no prlimit here; handles are enforced by sampling only'));
+  const data = c.cgroup?.enforces.memoryMb ? '' : '; memory: ulimit -d (RLIMIT_DATA = 2 × memoryMb, the kernel backstop without a cgroup)';
+  lines.push(c.shell ? info(`rlimits: ${c.shell} ulimit -n (RLIMIT_NOFILE per plugin, above the sampled quota)${data}`) : warn('rlimits: no POSIX shell with ulimit here; handles (and memory without a cgroup) are enforced by sampling only'));
   lines.push(c.nodePermission ? info(`node permission model: ${c.nodePermission.flag} (a second layer for main plugins)`) : warn('node permission model: not in this node'));
   lines.push(c.cgroup ? info(`cgroup: ${c.cgroup.describe()}`) : warn(`cgroup: none (${c.cgroupProblem}); memory, CPU and processes are enforced by sampling only, and stops reach the process tree, not the cgroup`));
   return lines;

@@ -1,6 +1,7 @@
 import { lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { PluginCgroup } from '../cgroups/index.js';
+import { launchShellArgv } from '../cgroups/join.js';
 import type { Limits } from '../config/types.js';
 import type { Manifest, Permissions } from '../manifest/types.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -51,7 +52,10 @@ export interface LaunchPlan {
 interface Decisions {
   wall: Wall | null;
   heap: boolean;
+  /** RLIMIT_NOFILE through the launch shell. */
   nofile: boolean;
+  /** RLIMIT_DATA through the launch shell: the kernel's memory backstop where no cgroup enforces memoryMb. */
+  data: boolean;
   /** Without the wall, `unshare --net` still gives an empty network namespace. */
   netns: 'wall' | 'unshare' | null;
   nodePermission: boolean;
@@ -61,6 +65,12 @@ interface Decisions {
 
 /** The SDK's files: `dist/` holds sdk/, the rpc/ line reader it imports and the loader hook. */
 export const SDK_READ_ROOT = join(PACKAGE_ROOT, 'dist');
+/**
+ * Where the wall binds the package (its dist/ and package.json) inside every sandbox, so `warden/sdk`
+ * resolves without a loader hook: `/node_modules` is the last folder node's resolution walks to, and
+ * nothing else is there (the host's `/` is never bound), so a plugin's own node_modules/warden still wins.
+ */
+export const SDK_SANDBOX_ROOT = '/node_modules/warden';
 /** Default size of a plugin's private /tmp. */
 export const DEFAULT_TMP_MB = 64;
 
@@ -72,10 +82,16 @@ function decide(manifest: Manifest, permissions: Permissions, capabilities: Capa
   const wall = capabilities.wall;
   return {
     wall,
-    // RSS ≥ V8 heap, so a heap limit of memoryMb is already a margin above the sampled quota.
-    // Cost: any heap-size flag changes V8's flag hash, so node's built-in code cache is rejected.
-    heap: main,
-    nofile: capabilities.prlimit !== null,
+    // V8's heap limit (--max-old-space-size=memoryMb), only where no cgroup enforces memoryMb: any
+    // heap-size flag changes V8's flag hash, so node rejects its built-in code cache (~7 ms CPU per
+    // start). Kept, it makes a JS-heap leak end in V8's own "heap out of memory" at memoryMb, before
+    // the sampler's next pass (RSS ≥ heap, so it is a margin above the quota); it never covers Buffers
+    // or native memory. Under a cgroup's memory limit that is all it would add: a JS-heap leak would
+    // end as V8's report instead of the kernel's OOM kill at 1.25 × the quota, which the kernel
+    // already enforces for the whole process tree.
+    heap: main && !capabilities.cgroup?.enforces.memoryMb,
+    nofile: capabilities.shell !== null,
+    data: capabilities.shell !== null && !capabilities.cgroup?.enforces.memoryMb,
     netns: permissions.network ? null : wall ? 'wall' : capabilities.netns ? 'unshare' : null,
     nodePermission: main && capabilities.nodePermission !== null,
     cgroup: capabilities.cgroup,
@@ -89,7 +105,7 @@ function enforcementOf(d: Decisions, permissions: Permissions): Record<string, s
   const cg = d.cgroup?.enforces;
   const wall = d.wall;
   return {
-    memoryMb: plus(cg?.memoryMb && 'cgroup', 'sampling', d.heap && 'v8-heap'),
+    memoryMb: plus(cg?.memoryMb && 'cgroup', d.data && 'rlimit', 'sampling', d.heap && 'v8-heap'),
     cpuPercent: plus(cg?.cpuPercent && 'cgroup', 'sampling'),
     handles: plus(d.nofile && 'rlimit', 'sampling'),
     processes: plus(cg?.processes && 'cgroup', 'sampling'),
@@ -111,13 +127,24 @@ export function planEnforcement(manifest: Manifest, permissions: Permissions, ca
 
 /** Every key of an enforcement map, for a plugin that never runs (invalid). */
 export const ENFORCEMENT_KEYS = Object.keys(enforcementOf(
-  { wall: null, heap: false, nofile: false, netns: null, nodePermission: false, cgroup: null, pdeathsig: false },
+  { wall: null, heap: false, nofile: false, data: false, netns: null, nodePermission: false, cgroup: null, pdeathsig: false },
   { fs: { read: [], write: [] }, network: false, childProcess: false, env: [] },
 ));
 
 /** RLIMIT_NOFILE: the quota plus ~10 % (at least 8), so the sampler normally stops the plugin first. */
 export function nofileLimit(handles: number): number {
   return handles + Math.max(8, Math.ceil(handles * 0.1));
+}
+
+/**
+ * RLIMIT_DATA, in MiB: 2 × memoryMb. It counts private writable memory whether resident or not: an
+ * idle node plugin holds ~81 MB of it (mostly its threads' 8 MB stacks) with ~42 MB resident, python
+ * ~7 MB with ~11 MB resident. At this value a 1 GB/s allocation bomb peaked at 1.7× (node) and 1.8×
+ * (python) of memoryMb in RSS, its allocation failing catchably (RangeError, MemoryError). Below
+ * memoryMb 41 node cannot start under it, where its idle RSS is over the sampled quota anyway.
+ */
+export function dataLimitMb(memoryMb: number): number {
+  return 2 * memoryMb;
 }
 
 /** Whether `path` is `other` or a folder holding it. */
@@ -154,7 +181,7 @@ function permissionArgs(
   permission: NonNullable<Capabilities['nodePermission']>,
   dir: string,
   permissions: Permissions,
-  loader: boolean,
+  sdk: { loader: boolean; walled: boolean },
 ): string[] {
   const legacy = permission.flag === '--experimental-permission';
   // Node 20: `P/*` grants P itself and its subtree whether P exists yet or not, where plain `P`
@@ -170,11 +197,12 @@ function permissionArgs(
   const args: string[] = [permission.flag];
   const silence = (type: string): void => void (permission.disableWarning && args.push(`--disable-warning=${type}`));
   if (legacy) silence('ExperimentalWarning');
-  args.push(...grants('--allow-fs-read', [dir, SDK_READ_ROOT, ...permissions.fs.read]));
+  const sdkReads = sdk.walled ? [SDK_READ_ROOT, SDK_SANDBOX_ROOT] : [SDK_READ_ROOT];
+  args.push(...grants('--allow-fs-read', [dir, ...sdkReads, ...permissions.fs.read]));
   args.push(...grants('--allow-fs-write', permissions.fs.write));
   if (permissions.childProcess) {
     args.push('--allow-child-process', '--allow-worker');
-  } else if (loader) {
+  } else if (sdk.loader) {
     // module.register runs the SDK's resolve hook in a worker thread. Workers inherit the fs and
     // child-process denials, so this grants no access; its SecurityWarning is noise for our own flag.
     args.push('--allow-worker');
@@ -248,10 +276,13 @@ function checkReadable(dir: string, wall: Wall): void {
 function programArgv(options: LaunchOptions, d: Decisions): string[] {
   const { dir, manifest, permissions, limits, capabilities } = options;
   if (manifest.main !== undefined) {
-    const loader = sdkLoaderArgs(dir);
+    // Behind the wall `warden/sdk` resolves from SDK_SANDBOX_ROOT; the loader hook (a worker thread)
+    // only serves unwalled launches where the plugin folder does not resolve it by itself.
+    const loader = d.wall ? [] : sdkLoaderArgs(dir);
+    const sdk = { loader: loader.length > 0, walled: d.wall !== null };
     return [
       options.nodePath ?? process.execPath,
-      ...(d.nodePermission ? permissionArgs(capabilities.nodePermission!, dir, permissions, loader.length > 0) : []),
+      ...(d.nodePermission ? permissionArgs(capabilities.nodePermission!, dir, permissions, sdk) : []),
       ...(d.heap ? [`--max-old-space-size=${Math.max(16, Math.floor(limits.memoryMb))}`] : []),
       ...loader,
       resolve(dir, manifest.main),
@@ -275,12 +306,18 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
   // An absolute program (the daemon's node, or a command given by path) may live outside /usr; a bare
   // command name is found on PATH inside the sandbox, among the system's own programs.
   const runtime = isAbsolute(program[0]!) ? [runtimePrefix(program[0]!, wall, protectedPaths)].filter((p): p is string => p !== null) : [];
-  // The SDK (and the package.json that lets `warden/sdk` resolve from inside this package), for any node program.
-  const sdk = [SDK_READ_ROOT, join(PACKAGE_ROOT, 'package.json')];
+  // The SDK for any node program: at its host path (with the package.json that lets `warden/sdk`
+  // resolve from inside this package), and at SDK_SANDBOX_ROOT for a plugin anywhere else.
+  const packageJson = join(PACKAGE_ROOT, 'package.json');
+  const sdk = [SDK_READ_ROOT, packageJson];
   return wallCommand(wall, {
     network: permissions.network,
     // Reads inside its own folder are already there; granted paths that do not exist are left out.
     readOnly: [...new Set([...runtime, ...sdk, ...withRealPath(dir), ...permissions.fs.read.filter((p) => !contains(realDir, p))])],
+    readOnlyAt: [
+      { source: SDK_READ_ROOT, dest: `${SDK_SANDBOX_ROOT}/dist` },
+      { source: packageJson, dest: `${SDK_SANDBOX_ROOT}/package.json` },
+    ],
     readWrite: permissions.fs.write,
     optional: new Set([...permissions.fs.read, ...permissions.fs.write]),
     tmpBytes: (options.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024,
@@ -292,26 +329,29 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
 
 /**
  * Turns a manifest into a command line with every containment this host offers, and says which.
- * Wrappers exec (the spawned pid stays the outermost process), outermost first: cgroup join (with the
- * daemon's own credentials, so the plugin is inside before it can fork), prlimit, `unshare --net` (only
- * without a wall), `setpriv --pdeathsig` (the kernel kills it when the daemon dies), then the wall (bwrap,
- * which drops the identity last).
+ * Wrappers exec (the spawned pid stays the outermost process), outermost first: the launch shell (joins
+ * the cgroup with the daemon's own credentials, so the plugin is inside before it can fork, and sets the
+ * rlimits), `unshare --net` (only without a wall), `setpriv --pdeathsig` (the kernel kills it when the
+ * daemon dies), then the wall (bwrap, which drops the identity last).
  * Its I/O: sdkLoaderArgs's resolve, real paths, and making (and, as root, handing over) fs.write folders.
  */
 export function planLaunch(options: LaunchOptions): LaunchPlan {
   const { dir, manifest, permissions, limits, capabilities } = options;
-  const d = decide(manifest, permissions, capabilities);
+  // A launch without its cgroup gets what a host without cgroups gets (the heap flag among it).
+  const d = decide(manifest, permissions, options.cgroup ? capabilities : { ...capabilities, cgroup: null });
   const env = buildPluginEnv({ name: manifest.name, version: manifest.version, dir, allowed: permissions.env });
   let argv = programArgv(options, d);
   let fds: ExtraFd[] = [];
   if (d.wall) ({ argv, fds } = wallArgv(options, d.wall, argv, env));
   if (d.pdeathsig) argv = [capabilities.setpriv!, '--pdeathsig', 'KILL', '--', ...argv];
   if (d.netns === 'unshare') argv = [...capabilities.netns!.command, '--', ...argv];
-  if (d.nofile) {
-    const n = nofileLimit(limits.handles);
-    argv = [capabilities.prlimit!, `--nofile=${n}:${n}`, '--', ...argv];
-  }
-  if (options.cgroup) argv = [...options.cgroup.joinArgv(), ...argv];
+  const shell = capabilities.shell ?? undefined;
+  const rlimits = {
+    nofile: d.nofile ? nofileLimit(limits.handles) : undefined,
+    dataKb: d.data ? dataLimitMb(limits.memoryMb) * 1024 : undefined,
+  };
+  const prefix = launchShellArgv(options.cgroup ? options.cgroup.joinArgv(shell) : null, shell ? rlimits : {}, shell);
+  if (prefix) argv = [...prefix, ...argv];
   return {
     launch: {
       file: argv[0]!,

@@ -7,9 +7,10 @@ import { PACKAGE_ROOT } from '../version.js';
 export const SDK_REGISTER_URL: string = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'sdk', 'register.js')).href;
 
 /**
- * Extra node arguments for running a JS plugin found in `pluginDir`: none when `warden/sdk` already
- * resolves from there (a dependency, or package self-reference inside this repository), else
- * `--import <register.js>` so the import resolves to this SDK.
+ * Extra node arguments for running a JS plugin found in `pluginDir` without the wall (behind it the SDK
+ * is bound where node's resolution finds it): none when `warden/sdk` already resolves from there (a
+ * dependency, or package self-reference inside this repository), else `--import <register.js>` so the
+ * import resolves to this SDK.
  */
 export function sdkLoaderArgs(pluginDir: string): string[] {
   try {

@@ -91,7 +91,7 @@ function findWall(options: { user: string | null; path: string }): WallProbe {
 export type ExtraFd = { input: Buffer } | { status: true };
 
 /** What varies between programs run behind one wall. */
-export type WallRun = Pick<BwrapInput, 'network' | 'readOnly' | 'readWrite' | 'optional' | 'tmpBytes' | 'env' | 'cwd' | 'command'>;
+export type WallRun = Pick<BwrapInput, 'network' | 'readOnly' | 'readWrite' | 'readOnlyAt' | 'optional' | 'tmpBytes' | 'env' | 'cwd' | 'command'>;
 
 /**
  * bwrap's argv for one program behind this wall, and its extra fds in order: the generated passwd and

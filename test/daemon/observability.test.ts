@@ -69,7 +69,7 @@ describe('what an operator can see', () => {
       env: ['WARDEN_TEST_DECLARED'],
     });
     expect(status.enforcement).toMatchObject({
-      memoryMb: 'cgroup+sampling+v8-heap',
+      memoryMb: 'cgroup+sampling',
       handles: 'rlimit+sampling',
       fs: 'mount-namespace+node-permission',
       network: 'allowed',

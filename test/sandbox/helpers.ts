@@ -40,7 +40,7 @@ export const NO_CAPABILITIES: Capabilities = {
   wallProblem: 'not in this test',
   cgroupProblem: 'not in this test',
   setpriv: null,
-  prlimit: null,
+  shell: null,
   netns: null,
   nodePermission: null,
   cgroup: null,

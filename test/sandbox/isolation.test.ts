@@ -79,7 +79,7 @@ describe('network', () => {
   });
 });
 
-describe.skipIf(!CAPABILITIES.prlimit)('RLIMIT_NOFILE', () => {
+describe.skipIf(!CAPABILITIES.shell)('RLIMIT_NOFILE', () => {
   it('fails the open past handles + margin with EMFILE', async () => {
     const { call, host, plan } = await tracker.start({ limits: { handles: 32 } });
     const n = nofileLimit(32);

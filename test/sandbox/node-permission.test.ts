@@ -67,11 +67,12 @@ describe.skipIf(!LEGACY.nodePermission)('node permission model (main plugins)', 
     expect(await allowed.call('worker')).toMatchObject({ ok: true });
   });
 
-  it('runs a plugin outside the package through the SDK loader hook, still contained', async () => {
+  it('runs a plugin outside the package through the SDK loader hook without the wall, still contained', async () => {
     const dir = tracker.tempDir();
     cpSync(PROBE, dir, { recursive: true });
     const { call, plan } = await start({ dir });
     expect(plan.launch.args).toContain('--import');
+    expect(await call('execArgv')).toContain('--import');
     // The hook's worker needs --allow-worker, but workers inherit every denial.
     expect(await call('read', { path: '/etc/shadow' })).toEqual(denied);
     expect(await call('spawn')).toEqual(denied);
@@ -93,7 +94,7 @@ describe('launch details', () => {
   it('gives main plugins the V8 heap limit and keeps the spawned pid for the plugin itself', async () => {
     const { host, call, plan } = await start({ limits: { memoryMb: 96 } });
     expect(await call('execArgv')).toContain('--max-old-space-size=96');
-    expect(plan.enforcement.memoryMb).toBe('sampling+v8-heap');
+    expect(plan.enforcement.memoryMb).toBe('rlimit+sampling+v8-heap');
     // Every wrapper exec'd: the pid the host watches runs node with the plugin's main.
     const argv = cmdline(host.pid!);
     expect(argv[0]).toBe(process.execPath);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SDK_READ_ROOT } from '../../src/sandbox/launch.js';
+import { SDK_READ_ROOT, SDK_SANDBOX_ROOT } from '../../src/sandbox/launch.js';
 import { SDK_REGISTER_URL } from '../../src/sandbox/sdk-loader.js';
 import { PACKAGE_ROOT, packageRootOf } from '../../src/version.js';
 import { REPO } from '../helpers/daemon.js';
@@ -40,7 +40,7 @@ describe('an installation under a folder whose name has a space', () => {
   };
 
   // The built package copied under "warden pkg-…", started from there in a child node: a walled plugin
-  // outside the package gets the SDK through --import <register.js> and the wall's bind of <package>/dist.
+  // outside the package gets the SDK through the wall's bind of <package>/dist at /node_modules/warden/dist.
   it.skipIf(CAPABILITIES.wall === null)('starts a walled plugin that imports warden/sdk', () => {
     const pkg = tempDir('warden pkg-');
     cpSync(join(REPO, 'dist'), join(pkg, 'dist'), { recursive: true });
@@ -79,8 +79,10 @@ describe('an installation under a folder whose name has a space', () => {
     expect(result.walled).toBe(true);
     expect(result.args).toContain(join(pkg, 'dist'));
     expect(result.args).toContain(`--allow-fs-read=${join(pkg, 'dist')}/*`);
-    // only the preload's file URL spells the space %20; every path is the folder's real name
-    expect(result.args.filter((a) => a.includes('%20'))).toEqual([pathToFileURL(join(pkg, 'dist/sdk/register.js')).href]);
-    expect(result.execArgv).toContain(pathToFileURL(join(pkg, 'dist/sdk/register.js')).href);
+    const bind = result.args.indexOf(`${SDK_SANDBOX_ROOT}/dist`);
+    expect(result.args.slice(bind - 2, bind + 1)).toEqual(['--ro-bind', join(pkg, 'dist'), `${SDK_SANDBOX_ROOT}/dist`]);
+    // every path is the folder's real name, never its %20 spelling; and no preload behind the wall
+    expect(result.args.filter((a) => a.includes('%20'))).toEqual([]);
+    expect(result.execArgv).not.toContain('--import');
   }, 30_000);
 });

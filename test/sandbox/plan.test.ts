@@ -2,10 +2,12 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { CgroupDriver, PluginCgroup } from '../../src/cgroups/index.js';
+import { joinArgv } from '../../src/cgroups/join.js';
 import type { Manifest, Permissions } from '../../src/manifest/types.js';
 import type { Capabilities } from '../../src/sandbox/capabilities.js';
 import { describeCapabilities } from '../../src/sandbox/capabilities.js';
-import { SDK_READ_ROOT, planEnforcement, planLaunch } from '../../src/sandbox/launch.js';
+import { SDK_READ_ROOT, SDK_SANDBOX_ROOT, planEnforcement, planLaunch } from '../../src/sandbox/launch.js';
 import { effectivePermissions } from '../../src/sandbox/permissions.js';
 import { describeEnforcement } from '../../src/supervisor/enforcement.js';
 import { testManifest } from '../helpers/manifest.js';
@@ -16,7 +18,7 @@ const ALL: Capabilities = {
   wallProblem: 'bwrap not found on PATH',
   cgroupProblem: 'no cgroups in this test',
   setpriv: '/usr/bin/setpriv',
-  prlimit: '/usr/bin/prlimit',
+  shell: '/bin/sh',
   netns: { command: ['/usr/bin/unshare', '--net'] },
   nodePermission: { flag: '--experimental-permission', disableWarning: true },
   cgroup: null,
@@ -68,14 +70,14 @@ describe('effectivePermissions', () => {
 });
 
 describe('planLaunch', () => {
-  it('wraps outermost-first prlimit, unshare, setpriv (last, closest to node), then node flags', () => {
+  it('wraps outermost-first the launch shell (rlimits), unshare, setpriv (last, closest to node), then node flags', () => {
     const { argv } = plan(main, ALL);
-    expect(argv.slice(0, 10)).toEqual([
-      '/usr/bin/prlimit', `--nofile=${LIMITS.handles + 8}:${LIMITS.handles + 8}`, '--',
+    expect(argv.slice(0, 11)).toEqual([
+      '/bin/sh', '-c', expect.stringMatching(new RegExp(`^ulimit -n ${LIMITS.handles + 8} .*; ulimit -d ${2 * LIMITS.memoryMb * 1024} .*; exec "\\$@"$`)), 'warden-launch',
       '/usr/bin/unshare', '--net', '--',
       '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--',
     ]);
-    expect(argv.slice(10, 13)).toEqual(['/node', '--experimental-permission', '--disable-warning=ExperimentalWarning']);
+    expect(argv.slice(11, 14)).toEqual(['/node', '--experimental-permission', '--disable-warning=ExperimentalWarning']);
     expect(argv).toContain(`--allow-fs-read=${PROBE}/*`);
     expect(argv).toContain(`--allow-fs-read=${SDK_READ_ROOT}/*`);
     expect(argv).toContain(`--max-old-space-size=${LIMITS.memoryMb}`);
@@ -105,7 +107,7 @@ describe('planLaunch', () => {
 
   it('maps what a main plugin gets with every mechanism but the wall', () => {
     expect(plan(main, ALL).enforcement).toEqual({
-      memoryMb: 'sampling+v8-heap',
+      memoryMb: 'rlimit+sampling+v8-heap',
       cpuPercent: 'sampling',
       handles: 'rlimit+sampling',
       processes: 'sampling',
@@ -120,11 +122,30 @@ describe('planLaunch', () => {
     });
   });
 
+  it('drops the V8 heap flag where a cgroup enforces memoryMb, in the argv and the map alike', () => {
+    const driver = { enforces: { memoryMb: true, cpuPercent: true, processes: true } } as unknown as CgroupDriver;
+    const cgroup = { dirs: ['/cg/probe.1'], joinArgv: (sh?: string) => joinArgv(['/cg/probe.1'], sh) } as unknown as PluginCgroup;
+    const caps: Capabilities = { ...ALL, cgroup: driver };
+    const walled = planLaunch({ dir: PROBE, manifest: main, permissions: NONE, limits: LIMITS, capabilities: caps, nodePath: '/node', cgroup });
+    const argv = [walled.launch.file, ...walled.launch.args];
+    expect(argv.some((a) => a.startsWith('--max-old-space-size'))).toBe(false);
+    expect(walled.enforcement.memoryMb).toBe('cgroup+sampling');
+    expect(planEnforcement(main, NONE, caps).memoryMb).toBe('cgroup+sampling');
+    // One shell sets the rlimits and joins the cgroup: no prlimit exec; memory is the cgroup's, not RLIMIT_DATA's.
+    expect(argv.slice(0, 3)).toEqual(['/bin/sh', '-c', expect.stringMatching(/^ulimit -n \d+ .*; j\(\) /)]);
+    expect(argv[2]).not.toContain('ulimit -d');
+    expect(argv[3]).toBe('/cg/probe.1');
+    // The same host without this launch's cgroup keeps the flag, and says so.
+    const alone = planLaunch({ dir: PROBE, manifest: main, permissions: NONE, limits: LIMITS, capabilities: caps, nodePath: '/node', cgroup: null });
+    expect(alone.launch.args).toContain(`--max-old-space-size=${LIMITS.memoryMb}`);
+    expect(alone.enforcement.memoryMb).toBe('rlimit+sampling+v8-heap');
+  });
+
   it('maps a command plugin: no node flags, fs and childProcess unenforced, namespace still applies', () => {
     const { argv, enforcement } = plan(command, ALL);
     expect(argv.slice(-2)).toEqual(['python3', 'main.py']);
     expect(argv.some((a) => a.startsWith('--max-old-space') || a.includes('permission'))).toBe(false);
-    expect(enforcement).toMatchObject({ memoryMb: 'sampling', fs: 'unenforced', childProcess: 'unenforced', network: 'namespace' });
+    expect(enforcement).toMatchObject({ memoryMb: 'rlimit+sampling', fs: 'unenforced', childProcess: 'unenforced', network: 'namespace' });
   });
 
   it('says "unenforced" for everything the host lacks, and applies nothing it does not claim', () => {
@@ -186,13 +207,18 @@ describe('planLaunch behind the wall', () => {
 
   it('builds the sandbox from explicit binds and never binds the host root', () => {
     const { argv, launch, enforcement } = plan(main, WALL);
-    // prlimit, then the parent-death signal (bwrap's own comes only after its set-up), then bwrap.
+    // The launch shell (rlimits), then the parent-death signal (bwrap's own comes only after its set-up), then bwrap.
     const bwrap = argv.indexOf('/usr/bin/bwrap');
-    expect(argv.slice(0, bwrap)).toEqual(['/usr/bin/prlimit', expect.stringMatching(/^--nofile=/), '--', '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--']);
+    expect(argv.slice(0, bwrap)).toEqual(['/bin/sh', '-c', expect.stringMatching(/^ulimit -n /), 'warden-launch', '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--']);
     const pairs = argv.map((a, i) => `${a} ${argv[i + 1]} ${argv[i + 2]}`);
     expect(pairs).toContain('--ro-bind /usr /usr');
     expect(pairs).toContain(`--ro-bind ${PROBE} ${PROBE}`);
     expect(pairs).toContain(`--ro-bind ${SDK_READ_ROOT} ${SDK_READ_ROOT}`);
+    // The SDK where node's resolution ends, for a plugin anywhere: no loader hook behind the wall.
+    expect(pairs).toContain(`--ro-bind ${SDK_READ_ROOT} ${SDK_SANDBOX_ROOT}/dist`);
+    expect(pairs).toContain(`--ro-bind ${join(SDK_READ_ROOT, '..', 'package.json')} ${SDK_SANDBOX_ROOT}/package.json`);
+    expect(argv).toContain(`--allow-fs-read=${SDK_SANDBOX_ROOT}/*`);
+    expect(argv).not.toContain('--import');
     expect(argv.some((a, i) => a.startsWith('--') && a.includes('bind') && argv[i + 1] === '/')).toBe(false);
     for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--die-with-parent', '--new-session', '--clearenv', '--proc', '--dev']) {
       expect(argv).toContain(flag);

@@ -1,5 +1,5 @@
 // Startup cost of the wrappers and flags: spawn to answered handshake, plain `node main.js` beside
-// the full plan (prlimit, unshare, setpriv, permission model, heap limit), alternated, medians reported.
+// the full plan (launch shell, unshare, setpriv, permission model, heap limit), alternated, medians reported.
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // The wall on the real kernel, one plugin host at a time: what a plugin sees and may do behind bwrap.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lookupUser, resolveIdentity, sandboxAccounts } from '../../src/sandbox/identity.js';
@@ -85,6 +85,24 @@ describe.skipIf(!CAPABILITIES.wall)(`behind the wall (skipped when: ${CAPABILITI
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
     expect(status).toMatch(/^Seccomp:\s+2$/m);
     expect(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')[1]).toBe('index.js');
+  });
+
+  it('a plugin outside the package imports warden/sdk without the loader hook, and its own copy still wins', async () => {
+    const dir = tracker.tempDir();
+    cpSync(PROBE, dir, { recursive: true });
+    const { call, plan } = await tracker.start({ dir });
+    expect(plan.launch.args).not.toContain('--import');
+    const execArgv = (await call('execArgv')) as string[];
+    expect(execArgv).not.toContain('--import');
+    expect(execArgv.some((a) => a.includes('register.js'))).toBe(false);
+    expect(execArgv).not.toContain('--allow-worker');
+    // node_modules/warden in the plugin folder comes first in node's walk; /node_modules/warden is the last.
+    const own = join(dir, 'node_modules', 'warden');
+    mkdirSync(join(own, 'sdk'), { recursive: true });
+    writeFileSync(join(own, 'package.json'), JSON.stringify({ name: 'warden', type: 'module', exports: { './sdk': './sdk/index.js' } }));
+    writeFileSync(join(own, 'sdk', 'index.js'), "export * from '/node_modules/warden/dist/sdk/index.js';\nprocess.env.OWN_SDK = 'yes';\n");
+    const second = await tracker.start({ dir });
+    expect(await second.call('env')).toMatchObject({ OWN_SDK: 'yes' });
   });
 
 });

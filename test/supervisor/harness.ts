@@ -42,11 +42,11 @@ export class MemoryStore implements DisableStore {
 }
 
 /** A host without the wall or cgroups: nothing to build, nothing spawned. */
-const capabilities: Capabilities = {
+export const capabilities: Capabilities = {
   wall: null,
   wallProblem: 'no bwrap in unit tests',
   setpriv: null,
-  prlimit: null,
+  shell: null,
   netns: null,
   nodePermission: null,
   cgroup: null,
@@ -73,12 +73,16 @@ export interface DefinitionOptions {
   invalid?: string;
   enabledByConfig?: boolean;
   config?: Record<string, unknown>;
+  activation?: 'eager' | 'lazy';
+  idleStopMs?: number;
 }
 
 export interface HarnessOptions {
   /** A disable the state store already holds (the operator's, or a spent budget before a daemon restart). */
   persistedDisable?: string;
   definition?: DefinitionOptions;
+  /** Start slots shared with other harnesses (none: unbounded). */
+  starts?: ManagedEnvironment['starts'];
 }
 
 /**
@@ -98,6 +102,8 @@ export class Harness {
   /** Whether the operator approved what it asks for (network) now. */
   approved = true;
   readonly plugin: ManagedPlugin;
+  /** How many times the plugin asked for its lazy dependencies to be brought up. */
+  dependencyActivations = 0;
 
   constructor(options: HarnessOptions = {}) {
     if (options.persistedDisable) void this.store.setDisabled(NAME, options.persistedDisable);
@@ -115,6 +121,10 @@ export class Harness {
       },
       random: () => 0.5,
       timers: this.timers,
+      activateDependencies: async () => {
+        this.dependencyActivations++;
+      },
+      ...(options.starts ? { starts: options.starts } : {}),
       createHost: (hostOptions) => {
         const host = new FakeHost(hostOptions, this.hosts.length + 1);
         this.hosts.push(host);
@@ -128,7 +138,8 @@ export class Harness {
   definition(options: DefinitionOptions = {}): PluginDefinition {
     const dir = `/plugins/${NAME}`;
     const version = options.version ?? '1.0.0';
-    const manifest = { ...testManifest({ name: NAME, version, command: ['fake-plugin'] }), main: undefined };
+    const lazy = { activation: options.activation ?? 'eager', idleStopMs: options.idleStopMs ?? 300_000 } as const;
+    const manifest = { ...testManifest({ name: NAME, version, command: ['fake-plugin'], ...lazy }), main: undefined };
     return {
       discovered: options.invalid
         ? { ok: false, dir, name: NAME, version, kind: 'service', reason: options.invalid }
