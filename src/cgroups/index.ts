@@ -12,6 +12,7 @@ import { detectV2 } from './v2.js';
 
 export type { CgroupDriver, CgroupMode, CgroupValues, PluginCgroup } from './types.js';
 export { cgroupLimits } from './limits.js';
+export type { CgroupCounters, CounterReading } from './counters.js';
 
 /** statfs f_type of a cgroup2 mount. */
 export const CGROUP2_SUPER_MAGIC = 0x63677270;

@@ -3,12 +3,15 @@
  * them without importing index.ts (which imports them).
  */
 import type { Limits } from '../config/types.js';
+import type { CgroupCounters } from './counters.js';
 
 export type CgroupMode = 'v2' | 'v1' | 'none';
 
 /** What the kernel is told for one plugin instance (see cgroupLimits). */
 export interface CgroupValues {
   memoryBytes: number;
+  /** v2 memory.high: where the kernel starts throttling and reclaiming (see cgroupLimits). */
+  memoryHighBytes: number;
   cpuQuotaUs: number;
   cpuPeriodUs: number;
   pidsMax: number;
@@ -34,6 +37,11 @@ export interface CgroupDriver {
   create(name: string, id: string, limits: Limits): PluginCgroup;
   /** Removes leftovers of earlier daemons (empty warden cgroups whose daemon pid is dead). Best effort. */
   sweep(): void;
+  /**
+   * The usage counters of the plugin cgroup this driver made that `pid` is in, opened for repeated
+   * reads (the caller closes them); null when the pid is in none of them.
+   */
+  countersOf(pid: number): CgroupCounters | null;
 }
 
 export interface PluginCgroup {
@@ -48,6 +56,8 @@ export interface PluginCgroup {
   oomKills(): number;
   /** Peak memory if the kernel tells it (v2 memory.peak, v1 memory.max_usage_in_bytes), else null. */
   memoryPeakBytes(): number | null;
+  /** Its usage counters, opened for repeated reads; the caller closes them. */
+  counters(): CgroupCounters;
   /** Every pid in the cgroup (and any sub-cgroup a plugin made) now, sorted. */
   pids(): number[];
   /** Kills every process in the cgroup, race-free against forks; resolves once it is empty, rejects after timeoutMs. */

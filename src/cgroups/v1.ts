@@ -24,10 +24,13 @@ import {
 } from './fs.js';
 import { joinArgv } from './join.js';
 import { type Freezer, killUntilEmpty, removeTrees, sigkillAll, waitUntil } from './lifecycle.js';
+import { openCounters, v1CounterFiles, type CgroupCounters } from './counters.js';
 import { cgroupLimits, checkInstanceName } from './limits.js';
+import { LiveCgroups } from './live.js';
 import type { CgroupDriver, PluginCgroup } from './types.js';
 
-export const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'freezer'] as const;
+/** cpuacct only counts (the sampler reads cpuacct.usage); where it is mounted with cpu, the cpu folder holds it. */
+export const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'freezer', 'cpuacct'] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 interface Hierarchy {
@@ -69,11 +72,12 @@ export function detectV1(setup: V1Setup): { driver: CgroupDriver | null; reason:
       continue;
     }
     const base = join(own, `warden-${setup.daemonPid}`);
+    if (hierarchies.some((h) => h.base === base)) continue; // co-mounted (cpu,cpuacct): one folder serves both
     const refused = writeRefusal(exists(base) ? base : own);
     if (refused === null) hierarchies.push({ controller, base });
     else skipped.push(`${controller} (${refused})`);
   }
-  if (!hierarchies.some((h) => h.controller !== 'freezer')) {
+  if (!hierarchies.some((h) => h.controller !== 'freezer' && h.controller !== 'cpuacct')) {
     return { driver: null, reason: `cgroup v1 but no memory, pids or cpu hierarchy is usable: ${skipped.join(', ')}` };
   }
   return { driver: new V1Driver(hierarchies, skipped, setup.daemonPid), reason: null };
@@ -111,6 +115,7 @@ function ensureBase(base: string, controller: V1Controller): void {
 class V1Driver implements CgroupDriver {
   readonly mode = 'v1' as const;
   readonly enforces: { memoryMb: boolean; cpuPercent: boolean; processes: boolean };
+  private readonly live = new LiveCgroups();
 
   // Why: the driver holds only the usable hierarchies; everything else is derived from them.
   constructor(
@@ -169,7 +174,13 @@ class V1Driver implements CgroupDriver {
       for (const dir of dirs.values()) rmdirTreeSync(dir);
       throw error;
     }
-    return new V1PluginCgroup(`${name}.${id}`, dirs);
+    return this.live.add(leaf, new V1PluginCgroup(leaf, dirs, () => this.live.remove(leaf)));
+  }
+
+  // Why: any of our hierarchies' lines in /proc/<pid>/cgroup names the instance folder.
+  countersOf(pid: number): CgroupCounters | null {
+    const controller = this.hierarchies[0]!.controller;
+    return this.live.countersOf(pid, (line) => line.controllers.includes(controller));
   }
 
   // Why: a crashed daemon leaves warden-<pid> folders behind; remove the empty ones of dead pids.
@@ -217,11 +228,19 @@ class V1PluginCgroup implements PluginCgroup {
   constructor(
     private readonly label: string,
     private readonly byController: ReadonlyMap<V1Controller, string>,
+    private readonly removed: () => void,
   ) {
     this.dirs = [...byController.values()];
   }
 
-  // Why: the plugin must be in memory, pids, cpu and freezer before its first instruction.
+  // Why: memory and cpuacct counters where those hierarchies are used; cgroup.procs of any of them.
+  counters(): CgroupCounters {
+    const memory = this.byController.get('memory') ?? '/nonexistent';
+    const cpu = this.byController.get('cpuacct') ?? this.byController.get('cpu') ?? '/nonexistent';
+    return openCounters(v1CounterFiles(memory, cpu, this.dirs[0]!, this.byController.get('pids') ?? null));
+  }
+
+  // Why: the plugin must be in memory, pids, cpu, freezer and cpuacct before its first instruction.
   joinArgv(sh?: string): string[] {
     return joinArgv(this.dirs, sh);
   }
@@ -268,6 +287,7 @@ class V1PluginCgroup implements PluginCgroup {
   // warden-<pid> folder goes with its last instance: synchronously, so no create() runs in between.
   async remove(): Promise<void> {
     await removeTrees(this.dirs);
+    this.removed();
     for (const dir of this.dirs) {
       try {
         rmdirSync(dirname(dir));

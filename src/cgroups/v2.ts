@@ -25,7 +25,9 @@ import {
 } from './fs.js';
 import { joinArgv } from './join.js';
 import { type Freezer, killUntilEmpty, removeTrees, sigkillAll, waitUntil } from './lifecycle.js';
+import { openCounters, v2CounterFiles, type CgroupCounters } from './counters.js';
 import { cgroupLimits, checkInstanceName } from './limits.js';
+import { LiveCgroups } from './live.js';
 import type { CgroupDriver, PluginCgroup } from './types.js';
 
 export const V2_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
@@ -130,6 +132,7 @@ class V2Driver implements CgroupDriver {
   readonly mode = 'v2' as const;
   readonly enforces = { memoryMb: true, cpuPercent: true, processes: true };
   private readonly made = new Set<string>();
+  private readonly live = new LiveCgroups();
   private readonly root: string;
   private readonly leaf: string;
   private readonly plugins: string;
@@ -158,7 +161,7 @@ class V2Driver implements CgroupDriver {
     const swap = exists(join(this.root, 'memory.swap.max')) ? ' + memory.swap.max 0' : '';
     const group = exists(join(this.root, 'memory.oom.group')) ? ', memory.oom.group 1' : '';
     const kill = exists(join(this.root, 'cgroup.kill')) ? 'cgroup.kill' : exists(join(this.root, 'cgroup.freeze')) ? 'cgroup.freeze + SIGKILL' : 'repeated SIGKILL';
-    return `cgroup v2: plugin cgroups under ${this.plugins}/<name>.<id> (daemon in ${this.leaf}); memory.max${swap}${group}, pids.max, cpu.max; kill via ${kill}`;
+    return `cgroup v2: plugin cgroups under ${this.plugins}/<name>.<id> (daemon in ${this.leaf}); memory.high, memory.max${swap}${group}, pids.max, cpu.max; kill via ${kill}`;
   }
 
   // Why: a fresh cgroup per launch with its limits written before anything joins; undone on refusal.
@@ -171,6 +174,7 @@ class V2Driver implements CgroupDriver {
     freshDir(dir);
     try {
       writeControl(join(dir, 'memory.max'), String(values.memoryBytes), `set memory.max of plugin ${name}`);
+      writeControl(join(dir, 'memory.high'), String(values.memoryHighBytes), `set memory.high of plugin ${name}`);
       if (has('memory.swap.max')) writeControl(join(dir, 'memory.swap.max'), '0', `set memory.swap.max of plugin ${name}`);
       if (has('memory.oom.group')) writeControl(join(dir, 'memory.oom.group'), '1', `set memory.oom.group of plugin ${name}`);
       writeControl(join(dir, 'pids.max'), String(values.pidsMax), `set pids.max of plugin ${name}`);
@@ -182,7 +186,12 @@ class V2Driver implements CgroupDriver {
       throw error;
     }
     this.made.add(dir);
-    return new V2PluginCgroup(dir);
+    return this.live.add(basename(dir), new V2PluginCgroup(dir, () => this.live.remove(basename(dir))));
+  }
+
+  // Why: the "0::" line of /proc/<pid>/cgroup names the instance folder.
+  countersOf(pid: number): CgroupCounters | null {
+    return this.live.countersOf(pid, (line) => line.controllers.length === 0);
   }
 
   // Why: plugin cgroups left by an earlier daemon in this delegated cgroup; rmdir refuses populated ones.
@@ -206,9 +215,17 @@ class V2Driver implements CgroupDriver {
 class V2PluginCgroup implements PluginCgroup {
   readonly dirs: readonly string[];
 
-  // Why: one folder holds every controller on v2.
-  constructor(private readonly dir: string) {
+  // Why: one folder holds every controller on v2; `removed` tells the driver it is gone.
+  constructor(
+    private readonly dir: string,
+    private readonly removed: () => void,
+  ) {
     this.dirs = [dir];
+  }
+
+  // Why: the sampler's reads of this cgroup, opened once per watch.
+  counters(): CgroupCounters {
+    return openCounters(v2CounterFiles(this.dir));
   }
 
   // Why: the plugin must be inside before its first instruction.
@@ -267,5 +284,6 @@ class V2PluginCgroup implements PluginCgroup {
   // Why: the folder goes once the processes are gone; EBUSY retried, ENOENT ignored.
   async remove(): Promise<void> {
     await removeTrees(this.dirs);
+    this.removed();
   }
 }

@@ -9,7 +9,7 @@ const FORGET_AFTER_MS = 60_000;
 let pageBytes: number | null = null;
 
 /** RSS in /proc/<pid>/stat is in pages; the size is asked once (4 KiB on most hosts, 64 KiB on some arm64). */
-function pageSize(): number {
+export function pageSize(): number {
   if (pageBytes === null) {
     const out = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).stdout;
     const parsed = Number.parseInt(out ?? '', 10);

@@ -23,3 +23,25 @@ export interface QuotaBreach {
   /** e.g. "memory 131 MB over limit 128 MB" */
   message: string;
 }
+
+/** One reading of a plugin's own kernel counters (a cgroup's), as UsageCounters gives it. */
+export interface CounterReading {
+  memoryBytes: number;
+  /** CPU time of everything the cgroup ever held, in ns. */
+  cpuNs: number;
+  /** Every process in it now, the wall's included. */
+  pids: number[];
+}
+
+/**
+ * What the monitor reads instead of walking /proc where a plugin has a cgroup of its own (the cgroups
+ * module's CgroupCounters, handed in by whoever wires the two together).
+ */
+export interface UsageCounters {
+  readonly hardLimitBytes: number | null;
+  /** null once the cgroup is gone; above `workingSetAbove` bytes, reclaimable file cache is left out. */
+  read(workingSetAbove?: number): CounterReading | null;
+  /** Processes the kernel's OOM killer ended in it. */
+  oomKills(): number;
+  close(): void;
+}

@@ -30,7 +30,7 @@ const NONE: Capabilities = {
   wall: null,
   wallProblem: 'not in this test',
   setpriv: null,
-  prlimit: null,
+  shell: null,
   netns: null,
   nodePermission: null,
   cgroup: null,
@@ -97,10 +97,11 @@ describe('mode from the statfs type (as runc/crun)', () => {
 });
 
 describe('cgroupLimits', () => {
-  it('puts memory and cpu 25 % above the quota (cpu per 100 ms), pids as threads', () => {
-    expect(cgroupLimits(LIMITS)).toEqual({ memoryBytes: 160 * 1024 * 1024, cpuQuotaUs: 62_500, cpuPeriodUs: 100_000, pidsMax: 80 });
+  it('puts memory 10 % and cpu 25 % above the quota (cpu per 100 ms), memory.high at the quota, pids as threads', () => {
+    expect(cgroupLimits(LIMITS)).toEqual({ memoryBytes: 141 * 1024 * 1024, memoryHighBytes: 128 * 1024 * 1024, cpuQuotaUs: 62_500, cpuPeriodUs: 100_000, pidsMax: 80 });
     expect(cgroupLimits({ memoryMb: 32, cpuPercent: 200, handles: 1, processes: 2 })).toEqual({
-      memoryBytes: 40 * 1024 * 1024,
+      memoryBytes: 36 * 1024 * 1024,
+      memoryHighBytes: 32 * 1024 * 1024,
       cpuQuotaUs: 250_000,
       cpuPeriodUs: 100_000,
       pidsMax: 48,
@@ -133,7 +134,7 @@ describe('cgroup v2 (fake cgroupfs)', () => {
     expect(read(join(root, 'warden-plugins', 'cgroup.subtree_control'))).toBe('+memory +pids +cpu');
     expect(driver!.describe()).toBe(
       `cgroup v2: plugin cgroups under ${root}/warden-plugins/<name>.<id> (daemon in ${root}/warden-daemon); ` +
-        'memory.max + memory.swap.max 0, memory.oom.group 1, pids.max, cpu.max; kill via cgroup.kill',
+        'memory.high, memory.max + memory.swap.max 0, memory.oom.group 1, pids.max, cpu.max; kill via cgroup.kill',
     );
   });
 
@@ -180,7 +181,7 @@ describe('cgroup v2 (fake cgroupfs)', () => {
     const cg = claimed().create('probe', 'a1', LIMITS);
     const dir = join(root, 'warden-plugins', 'probe.a1');
     expect(cg.dirs).toEqual([dir]);
-    expect(read(join(dir, 'memory.max'))).toBe(String(160 * 1024 * 1024));
+    expect(read(join(dir, 'memory.max'))).toBe(String(141 * 1024 * 1024));
     expect(read(join(dir, 'memory.swap.max'))).toBe('0');
     expect(read(join(dir, 'memory.oom.group'))).toBe('1');
     expect(read(join(dir, 'pids.max'))).toBe('80');
@@ -297,7 +298,7 @@ describe('cgroup v1 (fake hierarchies)', () => {
     const cg = driver!.create('probe', 'x', LIMITS);
     const memory = join(root, 'memory/process_api/abc/warden-777/probe.x');
     expect(cg.dirs).toEqual([memory, join(root, 'pids/warden-777/probe.x'), join(root, 'cpu/warden-777/probe.x'), join(root, 'freezer/warden-777/probe.x')]);
-    expect(read(join(memory, 'memory.limit_in_bytes'))).toBe(String(160 * 1024 * 1024));
+    expect(read(join(memory, 'memory.limit_in_bytes'))).toBe(String(141 * 1024 * 1024));
     expect(read(join(root, 'pids/warden-777/probe.x/pids.max'))).toBe('80');
     expect(read(join(root, 'cpu/warden-777/probe.x/cpu.cfs_period_us'))).toBe('100000');
     expect(read(join(root, 'cpu/warden-777/probe.x/cpu.cfs_quota_us'))).toBe('62500');
@@ -332,7 +333,7 @@ describe('cgroup v1 (fake hierarchies)', () => {
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({
       driver: false,
-      reason: 'cgroup v1 but no memory, pids or cpu hierarchy is usable: memory (EACCES), pids (EACCES), cpu (EACCES), freezer (EACCES)',
+      reason: 'cgroup v1 but no memory, pids or cpu hierarchy is usable: memory (EACCES), pids (EACCES), cpu (EACCES), freezer (EACCES), cpuacct (no hierarchy)',
     });
     expect(readdirSync(join(root, 'pids'))).toEqual([]);
   });

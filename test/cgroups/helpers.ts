@@ -51,10 +51,10 @@ export class Tracker {
     return dir;
   }
 
-  /** Spawns cg.joinArgv() + command; stdout is collected line by line. */
-  spawnIn(cg: PluginCgroup, command: string[]): { child: ChildProcess; lines: string[]; stderr: () => string; exit: Promise<Exit> } {
+  /** Spawns cg.joinArgv() + command; stdout is collected line by line; `stdin` gives it a pipe to read. */
+  spawnIn(cg: PluginCgroup, command: string[], options: { stdin?: boolean } = {}): { child: ChildProcess; lines: string[]; stderr: () => string; exit: Promise<Exit> } {
     const [sh, ...prefix] = cg.joinArgv();
-    const child = spawn(sh!, [...prefix, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(sh!, [...prefix, ...command], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     const lines: string[] = [];
     let out = '';

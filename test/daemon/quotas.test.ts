@@ -45,8 +45,10 @@ describe('quotas', () => {
         const status = await daemon.status('bomb');
         return status.lastError?.kind === 'quota' ? status : undefined;
       });
-      expect(stopped.lastError!.message).toMatch(/^memory \d+ MB over limit 100 MB$/);
-      expect(stopped.reason).toMatch(/^quota: memory \d+ MB over limit 100 MB; restarting in/);
+      // Over the limit at a pass, or stopped on the growth rate just before it.
+      const breach = 'memory \\d+ MB (over limit 100 MB|growing at \\d+ MB/s would pass its limit of 100 MB within \\d+ ms)';
+      expect(stopped.lastError!.message).toMatch(new RegExp(`^${breach}$`));
+      expect(stopped.reason).toMatch(new RegExp(`^quota: ${breach}; restarting in`));
       expect(stopped.state).toBe('backoff');
     } finally {
       clearInterval(watcher);
@@ -65,12 +67,12 @@ describe('quotas', () => {
       const status = await daemon.status('fast');
       return status.lastError?.kind === 'quota' ? status : undefined;
     });
-    // At 1 GB/s the kernel (cgroup memory limit, 125 MB) usually gets there before the sampler.
-    expect(stopped.lastError!.message).toMatch(/^(memory \d+ MB over limit 100 MB|memory: killed by the kernel at 125 MB)/);
+    // At 1 GB/s the kernel (cgroup memory limit, 110 MB) usually gets there before the sampler.
+    expect(stopped.lastError!.message).toMatch(/^(memory \d+ MB (over limit 100 MB|growing at)|memory: killed by the kernel at 110 MB)/);
     expect(await daemon.call('bystander', 'echo', 'alive')).toBe('alive');
   });
 
-  it('stops a V8 heap bomb at its heap limit and says so', async () => {
+  it('stops a V8 heap bomb at its memory limit and says so', async () => {
     // Neither the sampler nor a health check may get there first: near its limit V8 collects
     // garbage back to back, and a busy machine would see that as a hang.
     await boot(
@@ -84,8 +86,9 @@ describe('quotas', () => {
       return status.lastError ? status : undefined;
     }, { timeoutMs: 20_000 });
     expect(stopped.lastError).toMatchObject({ kind: 'quota' });
-    // V8's heap limit or the cgroup's (80 MB, which node's own baseline of ~45 MB may reach first): either names memory.
-    expect(stopped.lastError!.message).toMatch(/^memory: (the V8 heap limit was reached|killed by the kernel at 80 MB)/);
+    // Where the cgroup limits memory (71 MB) node runs without a heap flag and the kernel stops it; elsewhere V8's heap limit does.
+    const cgroup = stopped.enforcement.memoryMb.startsWith('cgroup');
+    expect(stopped.lastError!.message).toMatch(cgroup ? /^memory: killed by the kernel at 71 MB/ : /^memory: the V8 heap limit was reached/);
   });
 
   it('stops a handle leak at its handles limit', async () => {
@@ -139,7 +142,8 @@ describe('quotas', () => {
       const s = await daemon.status('calm');
       return s.usage ? s : undefined;
     });
-    expect(status.usage!.memoryBytes).toBeGreaterThan(10 * 1024 * 1024);
+    // Behind a cgroup this is what the cgroup is charged for: node's own binary pages are charged elsewhere.
+    expect(status.usage!.memoryBytes).toBeGreaterThan(5 * 1024 * 1024);
     expect(status.usage!.processes).toBe(1);
     expect(status.usage!.handles).toBeGreaterThan(3);
   });
