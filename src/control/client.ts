@@ -125,6 +125,15 @@ class Client implements ControlClient {
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
   private isClosed = false;
   private closeError: Error | undefined;
+  /** Requests made in one tick leave in one write, in order. */
+  private outBuf = '';
+  private flushQueued = false;
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const text = this.outBuf;
+    this.outBuf = '';
+    if (text !== '' && !this.socket.destroyed && this.socket.writable) this.socket.write(text);
+  };
 
   constructor(
     readonly socketPath: string,
@@ -163,7 +172,7 @@ class Client implements ControlClient {
         }, options.timeoutMs);
       }
       this.pending.set(id, entry);
-      this.socket.write(`${JSON.stringify(message)}\n`);
+      this.send(`${JSON.stringify(message)}\n`);
     });
   }
 
@@ -175,6 +184,7 @@ class Client implements ControlClient {
   }
 
   async close(): Promise<void> {
+    this.flush();
     if (!this.isClosed) this.socket.end();
     // A peer that never finishes its half of the close must not keep us waiting.
     const timer = setTimeout(() => this.socket.destroy(), 1000);
@@ -196,9 +206,7 @@ class Client implements ControlClient {
         for (const handler of this.handlers.get(m.method) ?? []) handler(m.params);
       } else {
         // The daemon does not call its clients; say so rather than leave it waiting.
-        this.socket.write(
-          `${JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${m.method}` } })}\n`,
-        );
+        this.send(`${JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${m.method}` } })}\n`);
       }
       return;
     }
@@ -221,6 +229,15 @@ class Client implements ControlClient {
     else entry.resolve(m.result);
   }
 
+  /** Queues a line for this tick's write. */
+  private send(line: string): void {
+    this.outBuf += line;
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flush);
+  }
+
+  /** Rejects every request still waiting: the connection is gone. */
   private failPending(): void {
     for (const [id, entry] of this.pending) {
       this.pending.delete(id);

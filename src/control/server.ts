@@ -76,8 +76,11 @@ export async function listenControl(
   };
 }
 
-/** Answers one parsed line for one connection: the response to write, or undefined when none is owed. */
-type Dispatch = (message: unknown, connection: ControlConnection) => Promise<unknown>;
+/**
+ * Answers one parsed line for one connection: the serialized response to write (or a promise of it), or
+ * undefined when none is owed. Synchronous when every handler involved answers synchronously.
+ */
+type Dispatch = (message: unknown, connection: ControlConnection) => string | undefined | Promise<string | undefined>;
 
 /** One client: its lines in, its answers and notifications out, its subscriptions ended when it goes. */
 function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): void {
@@ -85,14 +88,41 @@ function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): vo
   let clientEnded = false;
   let unanswered = 0;
   const closeHandlers: Array<() => void> = [];
-  const write = (message: unknown): void => {
-    if (!closed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
+  // Lines written in one tick (the answers to a chunk of pipelined requests) leave in one write, in order.
+  let outBuf = '';
+  let flushQueued = false;
+  const flush = (): void => {
+    flushQueued = false;
+    const text = outBuf;
+    outBuf = '';
+    if (text !== '' && !closed && socket.writable) socket.write(text);
   };
-  const notify = boundedNotify(socket, write);
+  const writeLine = (line: string): void => {
+    if (closed) return;
+    outBuf += line;
+    if (flushQueued) return;
+    flushQueued = true;
+    queueMicrotask(flush);
+  };
+  const write = (message: unknown): void => writeLine(`${JSON.stringify(message)}\n`);
+  const notify = boundedNotify(socket, write, () => socket.writableLength + outBuf.length);
   const onClose = (fn: () => void): void => void (closed ? fn() : closeHandlers.push(fn));
   /** A client that has half-closed is done asking: once every line it sent is answered, close our side. */
   const endIfAnswered = (): void => {
-    if (clientEnded && unanswered === 0 && !socket.writableEnded) socket.end();
+    if (!clientEnded || unanswered !== 0 || socket.writableEnded) return;
+    flush();
+    socket.end();
+  };
+  /** The answer to one line is out (or none was owed): what waited for it runs, in order. */
+  const answered = (response: string | undefined, deferred: Array<() => void> | null): void => {
+    if (response !== undefined) writeLine(`${response}\n`);
+    if (deferred) for (const fn of deferred) fn();
+    unanswered -= 1;
+    endIfAnswered();
+  };
+  const failed = (error: Error, deferred: Array<() => void> | null): void => {
+    logger.error({ stack: error?.stack }, `control request failed: ${error?.message}`);
+    answered(undefined, deferred);
   };
   const reader = createLineReader({
     maxLineBytes: MAX_LINE_BYTES,
@@ -104,18 +134,20 @@ function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): vo
         write(errorResponse(null, ErrorCodes.ParseError, `parse error: ${(error as Error).message}`));
         return;
       }
-      const deferred: Array<() => void> = [];
+      let deferred: Array<() => void> | null = null;
+      const connection: ControlConnection = { notify, onClose, afterResponse: (fn) => (deferred ??= []).push(fn) };
       unanswered += 1;
-      dispatch(message, { notify, onClose, afterResponse: (fn) => deferred.push(fn) })
-        .then((response) => {
-          if (response !== undefined) write(response);
-          for (const fn of deferred) fn();
-        })
-        .catch((error: Error) => logger.error({ stack: error?.stack }, `control request failed: ${error?.message}`))
-        .finally(() => {
-          unanswered -= 1;
-          endIfAnswered();
-        });
+      let outcome: ReturnType<Dispatch>;
+      try {
+        outcome = dispatch(message, connection);
+      } catch (error) {
+        return failed(error as Error, deferred);
+      }
+      if (!(outcome instanceof Promise)) return answered(outcome, deferred);
+      outcome.then(
+        (response) => answered(response, deferred),
+        (error: Error) => failed(error, deferred),
+      );
     },
     onOverflow: (bytes) => write(errorResponse(null, ErrorCodes.InvalidRequest, `request of ${bytes} bytes is over the 1 MiB limit`)),
   });
@@ -128,6 +160,7 @@ function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): vo
   socket.on('error', () => undefined); // a client vanishing mid-answer is not the daemon's problem
   socket.once('close', () => {
     closed = true;
+    outBuf = '';
     for (const fn of closeHandlers.splice(0)) fn();
   });
 }
@@ -167,45 +200,65 @@ function isRequest(message: unknown): message is Request {
  * Answers requests with `methods`: a single request (or notification), or a batch, whose answers come
  * back as an array in the order of its requests, leaving out notifications; nothing at all for a batch
  * of notifications (§6). An invalid request is answered with its id when it has a valid one, else null.
+ * A handler that answers synchronously is answered without a promise in between.
  */
 function dispatcher(methods: Map<string, ControlMethod>, logger: Logger): Dispatch {
-  const answerOne = async (message: unknown, connection: ControlConnection): Promise<unknown> => {
+  /** The serialized error answer for what a handler threw: expected errors are answers, anything else is a bug to log. */
+  const failure = (id: RequestId, method: string, error: unknown): string => {
+    if (error instanceof RpcError) return JSON.stringify(errorResponse(id, error.code, error.message, error.data));
+    logger.error({ method, stack: (error as Error)?.stack }, `control method ${method} failed`);
+    return JSON.stringify(errorResponse(id, ErrorCodes.InternalError, `internal error: ${(error as Error)?.message ?? error}`));
+  };
+  /** The serialized success answer; a result JSON cannot hold (a cycle, a BigInt) is an internal error. */
+  const success = (id: RequestId, method: string, result: unknown): string => {
+    try {
+      return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result ?? null)}}`;
+    } catch (error) {
+      return failure(id, method, error);
+    }
+  };
+  const answerOne = (message: unknown, connection: ControlConnection): string | undefined | Promise<string | undefined> => {
     if (!isRequest(message)) {
       const id = isPlainObject(message) && isRequestId(message.id) ? message.id : null;
-      return errorResponse(id, ErrorCodes.InvalidRequest, 'Invalid Request');
+      return JSON.stringify(errorResponse(id, ErrorCodes.InvalidRequest, 'Invalid Request'));
     }
+    const notification = message.id === undefined;
     const id = message.id ?? null;
-    const handler = methods.get(message.method);
-    let response: unknown;
-    if (!handler) response = errorResponse(id, ErrorCodes.MethodNotFound, 'Method not found');
-    else {
-      try {
-        response = { jsonrpc: '2.0', id, result: (await handler(message.params, connection)) ?? null };
-      } catch (error) {
-        // Expected errors (unknown plugin, bad params) are answers, not incidents; anything else is a bug to log.
-        if (error instanceof RpcError) response = errorResponse(id, error.code, error.message, error.data);
-        else {
-          logger.error({ method: message.method, stack: (error as Error)?.stack }, `control method ${message.method} failed`);
-          response = errorResponse(id, ErrorCodes.InternalError, `internal error: ${(error as Error)?.message ?? error}`);
-        }
-      }
+    const method = message.method;
+    const handler = methods.get(method);
+    if (!handler) return notification ? undefined : JSON.stringify(errorResponse(id, ErrorCodes.MethodNotFound, 'Method not found'));
+    let result: unknown;
+    try {
+      result = handler(message.params, connection);
+    } catch (error) {
+      const answer = failure(id, method, error);
+      return notification ? undefined : answer;
     }
-    return message.id === undefined ? undefined : response;
+    if (!(result instanceof Promise)) return notification ? undefined : success(id, method, result);
+    return result.then(
+      (value) => (notification ? undefined : success(id, method, value)),
+      (error) => {
+        const answer = failure(id, method, error);
+        return notification ? undefined : answer;
+      },
+    );
   };
-  return async (message, connection) => {
+  return (message, connection) => {
     if (!Array.isArray(message)) return answerOne(message, connection);
-    if (message.length === 0) return errorResponse(null, ErrorCodes.InvalidRequest, 'Invalid Request');
-    const answers = (await Promise.all(message.map((one) => answerOne(one, connection)))).filter((answer) => answer !== undefined);
-    return answers.length > 0 ? answers : undefined;
+    if (message.length === 0) return JSON.stringify(errorResponse(null, ErrorCodes.InvalidRequest, 'Invalid Request'));
+    return Promise.all(message.map((one) => answerOne(one, connection))).then((answers) => {
+      const owed = answers.filter((answer): answer is string => answer !== undefined);
+      return owed.length > 0 ? `[${owed.join(',')}]` : undefined;
+    });
   };
 }
 
 /**
- * Notifications for a client that may not be reading: while more than MAX_QUEUED_NOTIFY_BYTES wait in
- * its socket queue they are dropped and counted; once it drains (or a later one fits), one `logs.entry`
+ * Notifications for a client that may not be reading: while more than MAX_QUEUED_NOTIFY_BYTES wait for it
+ * (`queued`: in its socket queue and in this tick's batch) they are dropped and counted; once it drains (or a later one fits), one `logs.entry`
  * with a synthetic warn entry says how many were lost — never one per drop.
  */
-function boundedNotify(socket: Socket, write: (message: unknown) => void): (method: string, params: unknown) => void {
+function boundedNotify(socket: Socket, write: (message: unknown) => void, queued: () => number): (method: string, params: unknown) => void {
   let dropped = 0;
   /** The one entry about what was lost, then back to normal; also the 'drain' listener. */
   const sendNotice = (): void => {
@@ -222,7 +275,7 @@ function boundedNotify(socket: Socket, write: (message: unknown) => void): (meth
     write({ jsonrpc: '2.0', method: Notification.LogsEntry, params: entry });
   };
   return (method, params) => {
-    if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) {
+    if (queued() > MAX_QUEUED_NOTIFY_BYTES) {
       if (dropped++ === 0) socket.once('drain', sendNotice);
       return;
     }

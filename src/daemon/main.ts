@@ -9,7 +9,7 @@ import { createLogSystem, type LogSystem } from '../logging/index.js';
 import type { MetricsServer } from '../metrics/index.js';
 import { noMetrics, type PluginMetrics } from '../metrics/types.js';
 import { discoverPlugins, loadPlugin } from '../manifest/discover.js';
-import { PluginsWatcher, type PluginFolderChange } from '../reload/watcher.js';
+import { PluginsWatcher, type LoadedBefore, type PluginFolderChange } from '../reload/watcher.js';
 import { systemClock } from '../policies/clock.js';
 import { claimCgroup, describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
 import { StateStore } from '../state/store.js';
@@ -85,7 +85,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   };
 
   // Every plugin is listed (stopped, invalid or disabled) before the first client can ask.
-  supervisor.load(await discoverPlugins(config.pluginsDir));
+  // The watcher, started after the first spawns, reports what changed from this moment on.
+  const discoveredAt = Date.now();
+  const discovered = await discoverPlugins(config.pluginsDir);
+  supervisor.load(discovered);
 
   let control: ControlServer;
   try {
@@ -106,12 +109,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   // Signals are handled from the moment a client can reach the daemon: a SIGTERM now is a clean stop.
   const running: Running = { supervisor, control, logs, reload, metricsServer, store, watcher: null };
   installSignalHandlers(running);
-  running.watcher = config.hotReload.enabled ? await watchPlugins(config, supervisor, logs) : null;
   process.on('unhandledRejection', (reason) => {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
   });
 
-  await supervisor.bootAll();
+  const booted = supervisor.bootAll();
+  if (config.hotReload.enabled) {
+    running.watcher = watchPlugins(config, supervisor, logs, { dirs: discovered.map((plugin) => plugin.dir), sinceMs: discoveredAt });
+  }
+  await booted;
   const plugins = supervisor.statuses();
   logger.info(
     { running: plugins.filter((p) => p.state === 'running').length, total: plugins.length },
@@ -220,8 +226,11 @@ async function startMetrics(config: Config, logs: LogSystem): Promise<{ metrics:
   }
 }
 
-/** Hot reload: a new plugin folder starts, a removed one stops, a changed one is swapped blue/green. */
-async function watchPlugins(config: Config, supervisor: Supervisor, logs: LogSystem): Promise<PluginsWatcher> {
+/**
+ * Hot reload: a new plugin folder starts, a removed one stops, a changed one is swapped blue/green.
+ * The watcher's initial scan runs beside the first spawns; what changed since `loaded` is reported when it ends.
+ */
+function watchPlugins(config: Config, supervisor: Supervisor, logs: LogSystem, loaded: LoadedBefore): PluginsWatcher {
   const logger = logs.logger;
   const apply = async (change: PluginFolderChange): Promise<void> => {
     logger.info({ dir: change.dir }, `plugin folder ${change.kind}: ${change.dir}`);
@@ -240,7 +249,9 @@ async function watchPlugins(config: Config, supervisor: Supervisor, logs: LogSys
     },
     onError: (error) => logger.error(`hot reload watcher: ${error.message}`),
   });
-  await watcher.start();
-  logger.info(`watching ${config.pluginsDir} for plugin changes (debounce ${config.hotReload.debounceMs}ms)`);
+  watcher.start(loaded).then(
+    () => logger.info(`watching ${config.pluginsDir} for plugin changes (debounce ${config.hotReload.debounceMs}ms)`),
+    (error: Error) => logger.error(`hot reload watcher: cannot start: ${error.message}`),
+  );
   return watcher;
 }

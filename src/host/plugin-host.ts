@@ -1,12 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  createJSONRPCErrorResponse,
-  JSONRPCErrorException,
-  JSONRPCServerAndClient,
-  JSONRPCServer,
-  JSONRPCClient,
-  type JSONRPCResponse,
-} from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import type { LaunchSpec } from '../sandbox/launch.js';
 import { PROTOCOL_VERSION } from '../version.js';
@@ -14,7 +6,9 @@ import { ErrorCodes, RpcError } from '../protocol/index.js';
 import { OutputCapture } from './capture.js';
 import { describeExit, type ExitInfo } from './exit.js';
 import type { OutputLimits } from './output-gate.js';
+import { NO_ANSWER, RpcPeer } from './rpc-peer.js';
 import { SandboxProcess, SANDBOX_EXIT_MS } from './sandbox-process.js';
+import { spawnTurn } from './spawn-turns.js';
 
 /** What a plugin may ask of the daemon (docs/protocol.md, "Plugin → daemon"). */
 export interface PluginRequests {
@@ -71,12 +65,10 @@ export class PluginHost {
   private readonly sandbox: SandboxProcess;
   /** stdout/stderr capture: log budgets, the stderr tail and what it says about the exit. */
   private readonly capture: OutputCapture;
-  private readonly rpc: JSONRPCServerAndClient<void, void>;
-  private readonly pending = new Map<number, NodeJS.Timeout | null>();
-  private nextId = 1;
+  /** JSON-RPC with the plugin: requests and their answers, the plugin's own requests. */
+  private readonly rpc: RpcPeer;
   private exitInfo: ExitInfo | null = null;
   private readonly exitWaiters: Array<(exit: ExitInfo) => void> = [];
-  private readonly idleWaiters: Array<() => void> = [];
   private healthTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private logger: Logger;
@@ -89,9 +81,11 @@ export class PluginHost {
     this.logger = options.loggerFor(null);
     this.sandbox = new SandboxProcess(options.launch, () => this.exitInfo !== null);
     this.capture = new OutputCapture({ logger: () => this.logger, output: options.output });
-    const server = new JSONRPCServer<void>({ errorListener: () => undefined });
-    this.rpc = new JSONRPCServerAndClient(server, new JSONRPCClient<void>((payload) => this.send(payload)));
-    this.registerPluginRequests(server);
+    this.rpc = new RpcPeer({
+      write: (text, done) => this.write(text, done),
+      onRequest: (method, params) => this.pluginRequest(method, params),
+      onStray: (line) => this.capture.logOutput(line),
+    });
   }
 
   /** The plugin's own process as the host sees it (behind the wall: the program bwrap runs, not bwrap). */
@@ -123,6 +117,11 @@ export class PluginHost {
 
   /** Spawns the process and completes the handshake; rejects with a message fit for `lastError`. */
   async start(init: InitializeParams): Promise<void> {
+    await spawnTurn();
+    if (this.stopping) {
+      this.markExited({ code: null, signal: null, error: 'stopped before it was spawned' });
+      throw new Error(this.describeStartFailure(null));
+    }
     const { launch } = this.options;
     const extra = launch.fds ?? [];
     const subprocess = spawn(launch.file, launch.args, {
@@ -156,12 +155,10 @@ export class PluginHost {
     });
     subprocess.stdin?.on('error', () => undefined); // EPIPE after exit; the exit event tells the story
     this.capture.captureStdout(subprocess, {
-      onLine: (line) => this.receiveLine(line),
+      onLine: (line) => this.rpc.receive(line),
       // If it was the answer to a pending call, say so now rather than let the caller wait for its timeout.
       onOversized: (bytes, id) => {
-        if (id !== null && this.pending.has(id)) {
-          this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.InternalError, `the plugin's answer of ${bytes} bytes is over the 1 MiB line limit`));
-        }
+        if (id !== null) this.rpc.fail(id, ErrorCodes.InternalError, `the plugin's answer of ${bytes} bytes is over the 1 MiB line limit`);
       },
     });
     this.capture.captureStderr(subprocess);
@@ -182,12 +179,8 @@ export class PluginHost {
   }
 
   /** Sends a request and resolves with its result; rejects with an RpcError (timeout -32004, exit -32006). */
-  async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
-    const response = await this.requestRaw(method, params, timeoutMs);
-    if ('error' in response && response.error) {
-      throw new RpcError(response.error.code, response.error.message, response.error.data);
-    }
-    return (response as { result?: unknown }).result ?? null;
+  request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    return this.rpc.request(method, params, timeoutMs);
   }
 
   /**
@@ -195,10 +188,9 @@ export class PluginHost {
    * holds up only its own event queue (which is bounded), never the daemon's memory.
    */
   notifyWhenWritten(method: string, params: unknown): Promise<boolean> {
-    const stdin = this.subprocess?.stdin;
-    if (this.exitInfo || !stdin || stdin.destroyed || !stdin.writable) return Promise.resolve(false);
+    if (this.exitInfo) return Promise.resolve(false);
     return new Promise((resolve) => {
-      stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, params })}\n`, (error) => resolve(!error));
+      if (!this.rpc.notify(method, params, (error) => resolve(!error))) resolve(false);
     });
   }
 
@@ -209,13 +201,7 @@ export class PluginHost {
   async drain(timeoutMs: number): Promise<void> {
     this.stopping = true;
     this.stopHealthChecks();
-    const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 && !this.exitInfo && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        this.idleWaiters.push(resolve);
-        setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
-      });
-    }
+    await this.rpc.idle(timeoutMs);
   }
 
   /** Resolves once the process is gone. */
@@ -256,7 +242,7 @@ export class PluginHost {
     const until = (fraction: number) => begun + timeoutMs * fraction;
     const deadline = until(1);
     if (!this.exitInfo && graceful) {
-      this.request('warden.shutdown', {}, timeoutMs).then(
+      this.rpc.request('warden.shutdown', {}, timeoutMs).then(
         () => this.closeStdin(),
         () => undefined,
       );
@@ -315,89 +301,40 @@ export class PluginHost {
     await this.options.killTree?.().catch((error: Error) => this.logger.error(`could not kill the plugin's cgroup: ${error.message}`));
   }
 
-  private requestRaw(method: string, params: unknown, timeoutMs: number): Promise<JSONRPCResponse> {
-    const id = this.nextId++;
-    if (this.exitInfo) {
-      return Promise.resolve(
-        createJSONRPCErrorResponse(id, ErrorCodes.PluginExited, `plugin ${this.name} exited (${describeExit(this.exitInfo)})`),
-      );
-    }
-    const promise = this.rpc.requestAdvanced({ jsonrpc: '2.0', id, method, params }, undefined);
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.CallTimeout, `${method} timed out after ${timeoutMs}ms`));
-          }, timeoutMs)
-        : null;
-    this.pending.set(id, timer);
-    return Promise.resolve(promise).finally(() => {
-      const t = this.pending.get(id);
-      if (t) clearTimeout(t);
-      this.pending.delete(id);
-      if (this.pending.size === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    });
-  }
-
-  /** Answers a pending request exactly once; a late answer from the plugin is then ignored by the client. */
-  private settle(id: number, response: JSONRPCResponse): void {
-    if (!this.pending.has(id)) return;
-    this.rpc.client.receive(response);
-  }
-
-  private send(payload: unknown): void {
+  /** Writes to the plugin's stdin; false (and the text dropped) once the pipe is gone. */
+  private write(text: string, done?: (error?: Error | null) => void): boolean {
     const stdin = this.subprocess?.stdin;
-    if (!stdin || stdin.destroyed || !stdin.writable) return;
-    stdin.write(`${JSON.stringify(payload)}\n`);
+    if (!stdin || stdin.destroyed || !stdin.writable) return false;
+    stdin.write(text, done);
+    return true;
   }
 
-  private receiveLine(line: string): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      this.capture.logOutput(line);
-      return;
-    }
-    if (!isJsonRpcMessage(message)) {
-      this.capture.logOutput(line);
-      return;
-    }
-    if ('method' in message) {
-      void this.rpc.server.receive(message as never).then((response) => {
-        if (response) this.send(response);
-      });
-    } else {
-      this.rpc.client.receive(message as unknown as JSONRPCResponse);
-    }
-  }
-
-  private registerPluginRequests(server: JSONRPCServer<void>): void {
-    const { requests } = this.options;
-    server.addMethodAdvanced('warden.log', async (request) => {
-      if (!this.capture.admitStdoutLog(0)) return null;
-      const { level, msg, ...fields } = (request.params ?? {}) as Record<string, unknown>;
-      const name = typeof level === 'string' && level in LOG_METHODS ? (level as keyof typeof LOG_METHODS) : 'info';
-      this.logger[name](fields, typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''));
-      return null;
-    });
-    server.addMethodAdvanced('warden.emit', async (request) => {
-      const { topic, data } = (request.params ?? {}) as { topic?: unknown; data?: unknown };
-      if (typeof topic === 'string') requests.emit(topic, data ?? null);
-      else this.logger.warn('warden.emit without a string topic; dropped');
-      return null;
-    });
-    server.addMethod('warden.call', async (params: unknown) => {
-      const { plugin, method, params: callParams } = (params ?? {}) as Record<string, unknown>;
-      if (typeof plugin !== 'string' || typeof method !== 'string') {
-        throw new JSONRPCErrorException('warden.call needs {plugin, method}', ErrorCodes.InvalidParams);
+  /**
+   * What the plugin asks of the daemon (docs/protocol.md, "Plugin → daemon"); anything else is not found.
+   * `warden.log` and `warden.emit` are carried out but never answered, even when sent with an id.
+   */
+  private pluginRequest(method: string, params: unknown): unknown {
+    const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
+    switch (method) {
+      case 'warden.log': {
+        if (!this.capture.admitStdoutLog(0)) return NO_ANSWER;
+        const { level, msg, ...fields } = p;
+        const name = typeof level === 'string' && level in LOG_METHODS ? (level as keyof typeof LOG_METHODS) : 'info';
+        this.logger[name](fields, typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''));
+        return NO_ANSWER;
       }
-      try {
-        return await requests.call(plugin, method, callParams);
-      } catch (error) {
-        if (error instanceof RpcError) throw new JSONRPCErrorException(error.message, error.code, error.data);
-        throw error;
-      }
-    });
+      case 'warden.emit':
+        if (typeof p.topic === 'string') this.options.requests.emit(p.topic, p.data ?? null);
+        else this.logger.warn('warden.emit without a string topic; dropped');
+        return NO_ANSWER;
+      case 'warden.call':
+        if (typeof p.plugin !== 'string' || typeof p.method !== 'string') {
+          throw new RpcError(ErrorCodes.InvalidParams, 'warden.call needs {plugin, method}');
+        }
+        return this.options.requests.call(p.plugin, p.method, p.params);
+      default:
+        throw new RpcError(ErrorCodes.MethodNotFound, `Method not found: ${method}`);
+    }
   }
 
   private startHealthChecks(): void {
@@ -405,17 +342,18 @@ export class PluginHost {
     const check = (): void => {
       this.healthTimer = null;
       if (this.exitInfo || this.stopping) return;
-      this.requestRaw('warden.health', {}, timeoutMs).then((response) => {
+      /** Any answer, even an error, proves the plugin is alive; only silence is a hang. */
+      const answered = (error?: unknown): void => {
         if (this.exitInfo || this.stopping) return;
-        // Any answer, even an error, proves the plugin is alive; only silence is a hang.
-        if ('error' in response && response.error?.code === ErrorCodes.CallTimeout) {
+        if (error instanceof RpcError && error.code === ErrorCodes.CallTimeout) {
           this.stopHealthChecks();
           this.options.onHang?.(`no answer to warden.health within ${timeoutMs}ms`);
           return;
         }
         this.healthTimer = setTimeout(check, intervalMs);
         this.healthTimer.unref();
-      });
+      };
+      this.rpc.request('warden.health', {}, timeoutMs).then(() => answered(), answered);
     };
     this.healthTimer = setTimeout(check, intervalMs);
     this.healthTimer.unref();
@@ -430,10 +368,8 @@ export class PluginHost {
     if (this.exitInfo) return;
     this.exitInfo = this.capture.annotateExit(exit);
     this.stopHealthChecks();
-    const message = `plugin ${this.name} exited during the call (${describeExit(exit)})`;
-    for (const id of [...this.pending.keys()]) {
-      this.settle(id, createJSONRPCErrorResponse(id, ErrorCodes.PluginExited, message));
-    }
+    const how = describeExit(exit);
+    this.rpc.close(ErrorCodes.PluginExited, `plugin ${this.name} exited during the call (${how})`, `plugin ${this.name} exited (${how})`);
     for (const waiter of this.exitWaiters.splice(0)) waiter(this.exitInfo);
     this.options.onExit?.(this.exitInfo);
   }
@@ -484,7 +420,3 @@ export class PluginHost {
 export const STOP_KILL_GRACE_MS = SANDBOX_EXIT_MS + EXIT_OUTPUT_GRACE_MS + 750;
 
 const LOG_METHODS = { trace: 1, debug: 1, info: 1, warn: 1, error: 1, fatal: 1 } as const;
-
-function isJsonRpcMessage(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
-}

@@ -1,10 +1,11 @@
 /**
  * A fixed-capacity ring of items, also bounded by a byte budget so a plugin writing
  * huge lines cannot pin `capacity × 1 MiB` of memory. The newest item is always kept.
+ * Its slots grow with use: a quiet plugin's ring holds a few entries, not `capacity` empty slots.
  */
 export class Ring<T> {
-  private readonly items: (T | undefined)[];
-  private readonly sizes: number[];
+  private readonly items: (T | undefined)[] = [];
+  private readonly sizes: number[] = [];
   private start = 0; // index of the oldest item
   private count = 0;
   private bytes = 0;
@@ -14,8 +15,6 @@ export class Ring<T> {
     readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {
     if (!(capacity >= 1)) throw new RangeError('ring capacity must be at least 1');
-    this.items = new Array<T | undefined>(capacity);
-    this.sizes = new Array<number>(capacity).fill(0);
   }
 
   get length(): number {
@@ -25,8 +24,14 @@ export class Ring<T> {
   push(item: T, size = 0): void {
     if (this.count === this.capacity) this.dropOldest();
     const at = (this.start + this.count) % this.capacity;
-    this.items[at] = item;
-    this.sizes[at] = size;
+    // Until the ring first fills, `at` is the next slot at the end: the arrays grow by one, packed.
+    if (at === this.items.length) {
+      this.items.push(item);
+      this.sizes.push(size);
+    } else {
+      this.items[at] = item;
+      this.sizes[at] = size;
+    }
     this.count++;
     this.bytes += size;
     while (this.bytes > this.maxBytes && this.count > 1) this.dropOldest();

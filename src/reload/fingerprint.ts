@@ -44,6 +44,36 @@ interface Budget {
   bytesLeft: number;
 }
 
+/**
+ * The newest status change (ctime) among what a fingerprint looked at: its folders (an entry created,
+ * removed or renamed in them), its files and its links. The kernel sets ctime to now on every such
+ * change and no program can set it back, so it tells whether anything that counts changed since a moment.
+ */
+export interface ChangeStamp {
+  newestCtimeMs: number;
+}
+
+/**
+ * Raises the stamp to `ctimeMs` when newer. A ctime on a whole second may come from a filesystem that
+ * keeps whole seconds (ext3, small ext4 inodes, some network filesystems): it counts as that second's end.
+ */
+function note(stamp: ChangeStamp | undefined, ctimeMs: number): void {
+  const latest = ctimeMs % 1000 === 0 ? ctimeMs + 999 : ctimeMs;
+  if (stamp && latest > stamp.newestCtimeMs) stamp.newestCtimeMs = latest;
+}
+
+/** How much earlier than its folder's ctime an ignored entry's may be and still explain it (the coarse clock's tick). */
+const EXPLAINS_WITHIN_MS = 10;
+
+// Why: whether an ignored entry changed at (or after) its folder's last change, so that it accounts for it.
+async function changedSince(abs: string, dirCtimeMs: number): Promise<boolean> {
+  try {
+    return (await lstat(abs)).ctimeMs >= dirCtimeMs - EXPLAINS_WITHIN_MS;
+  } catch {
+    return false;
+  }
+}
+
 const isGone = (err: unknown) => {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -55,12 +85,14 @@ const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name
  * MAX_FINGERPRINT_ENTRIES entries in all. Folders are read entry by entry (opendir), so a folder of a
  * million files is not listed whole either.
  */
-async function collect(root: string, ignore: IgnoreRules): Promise<Entry[]> {
+async function collect(root: string, ignore: IgnoreRules, stamp?: ChangeStamp): Promise<Entry[]> {
   const out: Entry[] = [];
   let entriesLeft = MAX_FINGERPRINT_ENTRIES;
   const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
     const children: Dirent[] = [];
+    let dirCtimeMs = 0;
     try {
+      if (stamp) dirCtimeMs = (await lstat(dir)).ctimeMs;
       // for await closes the directory, also when the budget stops it early.
       for await (const e of await opendir(dir)) {
         if (entriesLeft <= 0) break;
@@ -72,16 +104,24 @@ async function collect(root: string, ignore: IgnoreRules): Promise<Entry[]> {
       if (rel !== '' && isGone(err)) return;
       throw err;
     }
+    let explained = false;
     for (const e of children.sort(byName)) {
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
       const abs = path.join(dir, e.name);
-      if (isIgnored(childRel, abs, ignore)) continue;
+      if (isIgnored(childRel, abs, ignore)) {
+        if (stamp && !explained) explained = await changedSince(abs, dirCtimeMs);
+        continue;
+      }
       if (e.isDirectory()) {
         if (depth < MAX_FOLDER_DEPTH) await walk(abs, childRel, depth + 1);
       } else if (e.isFile()) out.push({ rel: childRel, abs, link: false });
       else if (e.isSymbolicLink()) out.push({ rel: childRel, abs, link: true });
       // sockets, FIFOs, devices: not plugin content
     }
+    // A folder's ctime moves when an entry is made, removed or renamed in it. An ignored entry that changed
+    // as late (an fs.write folder the daemon makes at launch, a file the plugin writes) explains it: only then
+    // is the folder's own change left out, and a removal made in that same instant goes unseen.
+    if (stamp && !explained) note(stamp, dirCtimeMs);
   };
   await walk(root, '', 0);
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -128,10 +168,12 @@ export async function linkedFolderFiles(dir: string): Promise<string[] | null> {
  * For a plugin folder that is a symlink, the folder to check paths against and the entries that
  * count; for any other folder, its own real path and every file in it.
  */
-async function entriesOf(root: string, ignore: IgnoreRules): Promise<{ realRoot: string; entries: Entry[] }> {
-  const linked = (await lstat(root)).isSymbolicLink();
+async function entriesOf(root: string, ignore: IgnoreRules, stamp?: ChangeStamp): Promise<{ realRoot: string; entries: Entry[] }> {
+  const rootStat = await lstat(root);
+  const linked = rootStat.isSymbolicLink();
+  if (linked) note(stamp, rootStat.ctimeMs); // the link itself replaced; a plain folder's own ctime is judged in collect
   const realRoot = await realpath(root);
-  return { realRoot, entries: linked ? await linkedFolderEntries(root) : await collect(root, ignore) };
+  return { realRoot, entries: linked ? await linkedFolderEntries(root) : await collect(root, ignore, stamp) };
 }
 
 /**
@@ -139,11 +181,13 @@ async function entriesOf(root: string, ignore: IgnoreRules): Promise<{ realRoot:
  * Whatever resolves outside the plugin folder (a link to /etc/passwd, to /dev/zero, to `/`) counts by
  * its link text only and is never read.
  */
-async function digestOf(entry: Entry, budget: Budget): Promise<string | null> {
+async function digestOf(entry: Entry, budget: Budget, stamp?: ChangeStamp): Promise<string | null> {
   try {
+    if (stamp && entry.link) note(stamp, (await lstat(entry.abs)).ctimeMs);
     const real = await realpath(entry.abs);
     if (!isWithin(real, budget.realRoot)) return entry.link ? `link:${await readlink(entry.abs)}` : null;
     const st = await stat(real);
+    note(stamp, st.ctimeMs);
     if (!st.isFile()) {
       // A link to a folder is not descended (no loops); its target is what counts.
       return entry.link ? `link:${await readlink(entry.abs)}` : null;
@@ -168,16 +212,17 @@ async function digestOf(entry: Entry, budget: Budget): Promise<string | null> {
  * Bounded work whatever the folder holds: no symlink is followed out of it, and the walk stops at
  * MAX_FOLDER_DEPTH, MAX_FINGERPRINT_ENTRIES and MAX_FINGERPRINT_BYTES. A plugin folder that is itself
  * a symlink counts by its plugin.json and `main` only.
+ * With `stamp`, also the newest ctime of what it looked at (see ChangeStamp).
  * Rejects if `dir` itself cannot be read (e.g. ENOENT).
  */
-export async function fingerprintPlugin(dir: string, ignore: IgnoreRules): Promise<string> {
+export async function fingerprintPlugin(dir: string, ignore: IgnoreRules, stamp?: ChangeStamp): Promise<string> {
   const root = path.resolve(dir);
-  const { realRoot, entries } = await entriesOf(root, ignore);
+  const { realRoot, entries } = await entriesOf(root, ignore, stamp);
   const budget: Budget = { realRoot, bytesLeft: MAX_FINGERPRINT_BYTES };
   const total = createHash('sha256').update(FORMAT + '\n');
   // Sequential on purpose: one open file at a time, whatever the size of the tree.
   for (const entry of entries) {
-    const digest = await digestOf(entry, budget);
+    const digest = await digestOf(entry, budget, stamp);
     if (digest !== null) total.update(`${entry.rel}\0${digest}\n`);
   }
   return total.digest('hex');

@@ -13,12 +13,12 @@
  * folder are not watched (nor fingerprinted), and a plugin folder that is itself a symlink is watched
  * by its plugin.json and `main` file only.
  */
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, mayBePluginFolder } from '../manifest/discover.js';
 import { KeyedDebouncer } from './debounce.js';
-import { fingerprintPlugin, linkedFolderFiles, MAX_FOLDER_DEPTH } from './fingerprint.js';
+import { fingerprintPlugin, linkedFolderFiles, MAX_FOLDER_DEPTH, type ChangeStamp } from './fingerprint.js';
 import { isIgnored, NO_RULES, type IgnoreRules } from './ignore.js';
 
 export type PluginFolderChange =
@@ -36,6 +36,24 @@ export interface PluginsWatcherOptions {
   /** How often a missing pluginsDir is checked for (default 1000 ms). */
   rootPollMs?: number;
 }
+
+/**
+ * What the daemon loaded before the watch began: the plugin folders it read, and when it began reading
+ * them. start() then reports what changed since: a folder it did not load is `added`, one it loaded
+ * that is gone `removed`, one with anything that counts changed since `sinceMs` `changed` — so the
+ * daemon may start its plugins first and start the watcher beside them without missing a change.
+ */
+export interface LoadedBefore {
+  dirs: Iterable<string>;
+  sinceMs: number;
+}
+
+/**
+ * How far before `sinceMs` a change still counts: ctime comes from the kernel's coarse clock, up to a
+ * tick (1–10 ms) behind. An edit made this close before the daemon read the folder is reported too: one
+ * needless blue/green reload, never a missed one. (Whole-second ctimes are handled by ChangeStamp.)
+ */
+export const CTIME_SLACK_MS = 50;
 
 const isGone = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 const toError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
@@ -76,26 +94,57 @@ export class PluginsWatcher {
     );
   }
 
-  /** Starts watching; resolves once the initial scan is done (existing plugins are NOT reported as added — the daemon loads those itself), with their fingerprints recorded. */
-  async start(): Promise<void> {
+  /**
+   * Starts watching; resolves once the initial scan is done, with the fingerprints of the plugin folders
+   * recorded. Existing plugins are not reported as added (the daemon loads those itself); with `loaded`,
+   * what changed since the daemon read them is reported (see LoadedBefore).
+   */
+  async start(loaded?: LoadedBefore): Promise<void> {
     if (this.started) throw new Error('PluginsWatcher.start() called twice');
     this.started = true;
-    if (!(await isDir(this.root))) return this.pollForRoot();
+    if (!(await isDir(this.root))) {
+      // Whatever the daemon loaded is gone already: each is decided (removed), and the poll waits for the root.
+      for (const dir of loaded?.dirs ?? []) {
+        this.known.set(path.resolve(dir), undefined);
+        this.debouncer.schedule(path.resolve(dir));
+      }
+      return this.pollForRoot();
+    }
     let release!: () => void;
     this.scanDone = new Promise((resolve) => (release = resolve));
+    const catchUp: string[] = [];
     try {
       await this.watchRoot();
-      for (const dir of await this.pluginFolders()) {
+      if (this.closed) return;
+      const present = await this.pluginFolders();
+      const before = loaded ? new Set([...loaded.dirs].map((dir) => path.resolve(dir))) : null;
+      for (const dir of present) {
         await this.watchLinkedFolder(dir, true);
-        const fp = await fingerprintPlugin(dir, this.rules(dir)).catch((err: unknown) => {
+        const stamp: ChangeStamp = { newestCtimeMs: 0 };
+        const fp = await fingerprintPlugin(dir, this.rules(dir), stamp).catch((err: unknown) => {
           this.reportError(new Error(`hot reload: cannot fingerprint ${dir}: ${toError(err).message}`, { cause: err }));
           return undefined;
         });
-        if (!this.known.has(dir)) this.known.set(dir, fp); // a setFingerprint() meanwhile wins
+        if (this.known.has(dir)) continue; // a setFingerprint() meanwhile wins
+        if (before && !before.has(dir)) {
+          catchUp.push(dir); // not loaded: decided as added
+        } else if (loaded && stamp.newestCtimeMs >= loaded.sinceMs - CTIME_SLACK_MS) {
+          this.known.set(dir, undefined); // loaded, then changed: decided as changed
+          catchUp.push(dir);
+        } else {
+          this.known.set(dir, fp);
+        }
+      }
+      const found = new Set(present);
+      for (const dir of before ?? []) {
+        if (found.has(dir) || this.known.has(dir)) continue;
+        this.known.set(dir, undefined); // loaded, then removed: decided as removed
+        catchUp.push(dir);
       }
     } finally {
       release();
     }
+    for (const dir of catchUp) this.debouncer.schedule(dir);
   }
 
   async close(): Promise<void> {
@@ -123,6 +172,8 @@ export class PluginsWatcher {
   private async watchRoot(): Promise<void> {
     this.watchedRoot = await realpath(this.root).catch(() => this.root);
     this.linkedFiles.clear();
+    // Loaded here, not at the daemon's start: the watcher starts beside the first spawns.
+    const { watch } = await import('chokidar');
     const fsw = watch(this.watchedRoot, {
       ignoreInitial: true,
       followSymlinks: false,
@@ -140,6 +191,11 @@ export class PluginsWatcher {
     });
     fsw.on('error', (err: unknown) => this.reportError(toError(err)));
     await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
+    // Closed during the scan: close() saw no watcher (or an older one), so this one is closed here.
+    if (this.closed && this.fsw === fsw) {
+      this.fsw = null;
+      await fsw.close();
+    }
   }
 
   /** A path chokidar reports, under the real pluginsDir, as the same path under pluginsDir as configured. */

@@ -1,6 +1,5 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { PermissionRequest } from '../policies/approval.js';
 
 /** The permissions the operator approved with `warden plugin grant` (docs/manifest.md, "permissions and approval"). */
@@ -148,6 +147,8 @@ export class StateStore {
 
   private async writeToDisk(text: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    // Loaded at the first write, not at the daemon's start (most starts write nothing).
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(this.file, text, { fsync: true });
     await fsyncDir(this.dir);
   }

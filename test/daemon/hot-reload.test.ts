@@ -113,4 +113,22 @@ describe('hot reload', () => {
     await daemon.waitForState('barrier', 'running');
     expect((await daemon.status('alpha')).pid).toBe(before.pid);
   });
+
+  it('picks up an edit made while the first plugins start (before the watcher has scanned), and reloads nothing else', async () => {
+    await boot({ alpha: {}, beta: {} });
+    // The socket answers before the plugins start and before the watcher's first scan is done.
+    editFile(join(sandbox.pluginsDir, 'alpha'), 'index.js', (text) => text.replace('echo: (params) => params,', 'echo: (params) => ({ v2: params }),'));
+    await waitFor('the edited code to answer', async () => {
+      const answer = await daemon.call<{ v2?: unknown }>('alpha', 'echo', 'x').catch(() => null);
+      return typeof answer === 'object' && answer !== null && 'v2' in answer;
+    }, { timeoutMs: 15_000 });
+    const logs = () => daemon.daemon!.stdout.join('');
+    await waitFor('the watcher to be up', () => logs().includes('for plugin changes'));
+    // A barrier: a real change elsewhere, reported after the same debounce.
+    sandbox.addPlugin('barrier');
+    await daemon.waitForState('barrier', 'running');
+    const beta = await daemon.status('beta');
+    expect(beta.restarts).toBe(0);
+    expect(logs()).not.toMatch(/plugin folder changed: [^"]*beta/);
+  });
 });

@@ -27,4 +27,15 @@ describe('Ring', () => {
     ring.push('d', 1);
     expect(ring.newest(100)).toEqual(['d']);
   });
+
+  it('grows its slots with use and stays right across byte evictions before it first fills, then wraps', () => {
+    const ring = new Ring<number>(4, 10);
+    for (let i = 1; i <= 3; i++) ring.push(i, 4); // the byte budget drops 1 before any wrap
+    expect(ring.newest(10)).toEqual([2, 3]);
+    for (let i = 4; i <= 9; i++) ring.push(i, 1);
+    expect(ring.newest(10)).toEqual([6, 7, 8, 9]);
+    expect(ring.length).toBe(4);
+    ring.push(10, 9); // 9 + 1 fits the 10 bytes; the older ones go
+    expect(ring.newest(10)).toEqual([9, 10]);
+  });
 });

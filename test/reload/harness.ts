@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IgnoreRules } from '../../src/reload/ignore.js';
-import { PluginsWatcher, type PluginFolderChange } from '../../src/reload/watcher.js';
+import { PluginsWatcher, type LoadedBefore, type PluginFolderChange } from '../../src/reload/watcher.js';
 import { waitFor } from '../helpers/wait.js';
 
 export const DEBOUNCE_MS = 60;
@@ -33,7 +33,7 @@ export class Harness {
     return path;
   }
 
-  async watch(rulesFor: (dir: string) => IgnoreRules = () => ({ runtimePaths: [] }), rootPollMs = 50): Promise<Recorder> {
+  async watch(rulesFor: (dir: string) => IgnoreRules = () => ({ runtimePaths: [] }), rootPollMs = 50, loaded?: LoadedBefore): Promise<Recorder> {
     const recorder = new Recorder();
     const watcher = new PluginsWatcher({
       pluginsDir: this.pluginsDir,
@@ -45,7 +45,7 @@ export class Harness {
     });
     recorder.watcher = watcher;
     this.watchers.push(watcher);
-    await watcher.start();
+    await watcher.start(loaded);
     return recorder;
   }
 
