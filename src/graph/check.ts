@@ -8,11 +8,13 @@ export interface PluginFacts {
   version: string | null;
   /** A plugin state (docs/control-api.md, "Plugin states"): waiting, starting, running, stopping, stopped, backoff, disabled, invalid. */
   state: string;
+  /** A lazy plugin at rest (or on its way up or down): it starts when needed, so it counts as available. */
+  onDemand?: boolean;
 }
 
 /**
  * Whether `node`'s dependencies are satisfied. Checks each by name: installed, then valid, then in
- * range, then running — so the reason names the most lasting problem first. With several unsatisfied,
+ * range, then running or available on demand (lazy) — so the reason names the most lasting problem first. With several unsatisfied,
  * the first by name is named, plus " (and N more)".
  */
 export function checkDependencies(node: GraphNode, others: ReadonlyMap<string, PluginFacts>): DependencyStatus {
@@ -37,7 +39,7 @@ function unsatisfied(dep: string, range: string, facts: PluginFacts | undefined)
   if (!semver.satisfies(facts.version, range, { includePrerelease: true })) {
     return `waiting for ${dep} ${range}: installed version ${facts.version} is outside the range`;
   }
-  if (facts.state !== 'running') return `waiting for ${dep}: it is ${facts.state}`;
+  if (facts.state !== 'running' && !facts.onDemand) return `waiting for ${dep}: it is ${facts.state}`;
   return null;
 }
 

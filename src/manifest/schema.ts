@@ -7,12 +7,15 @@ import semver from 'semver';
 import * as z from 'zod';
 import { TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
-import { PLUGIN_KINDS, PLUGIN_NAME_RE } from '../protocol/index.js';
+import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE } from '../protocol/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
 import type { Manifest } from './types.js';
 
 export { PLUGIN_KINDS };
+
+/** A lazy plugin's default `idleStopMs`: five minutes without a call or an event. */
+export const DEFAULT_IDLE_STOP_MS = 300_000;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
@@ -113,6 +116,13 @@ export const manifestSchema = z
       .record(z.string(), z.unknown())
       .default({})
       .meta({ description: "Default settings; the operator's plugins.<name>.config merges over them." }),
+    activation: z
+      .enum(ACTIVATIONS, { error: (iss) => `expected one of ${ACTIVATIONS.join(', ')}, got ${show(iss.input)}` })
+      .default('eager')
+      .meta({ description: 'eager: started with the daemon; lazy: started at its first call, event or schedule, stopped after idleStopMs.' }),
+    idleStopMs: posInt()
+      .default(DEFAULT_IDLE_STOP_MS)
+      .meta({ description: 'A lazy plugin is stopped after this long without calls or events (in-flight calls count).' }),
   })
   .superRefine((m, ctx) => {
     if ((m.main === undefined) === (m.command === undefined)) {
@@ -167,6 +177,8 @@ export function validateManifest(raw: unknown): ValidateResult {
     subscribes: m.subscribes,
     emits: m.emits,
     config: m.config,
+    activation: m.activation,
+    idleStopMs: m.idleStopMs,
   };
   return { ok: true, manifest };
 }

@@ -1,4 +1,4 @@
-import type { Limits, Permissions, PluginKind } from '../protocol/index.js';
+import type { Activation, Limits, Permissions, PluginKind } from '../protocol/index.js';
 
 /** `kind` and `permissions` are also on the wire (PluginStatus): written once in src/protocol, re-exported here. */
 export type { Permissions, PluginKind };
@@ -27,6 +27,9 @@ export interface Manifest {
   subscribes: string[];
   emits: string[];
   config: Record<string, unknown>;
+  /** eager (default): started with the daemon; lazy: started when first needed, stopped after `idleStopMs` idle. */
+  activation: Activation;
+  idleStopMs: number;
 }
 
 /** One folder under pluginsDir that holds a plugin.json: either a valid manifest or the reason it is not. */

@@ -7,9 +7,10 @@
  * - failure: the restart after a crash, hang, quota stop or failed start (after its backoff);
  * - dependency: a dependency it was waiting for is running again;
  * - approval: the operator approved what it asks for (`warden plugin grant`);
- * - reload: a fixed manifest for a plugin that was invalid.
+ * - reload: a fixed manifest for a plugin that was invalid;
+ * - demand: a lazy plugin at rest is needed (a call, an event, a schedule, a dependent's activation).
  */
-export type LaunchCause = 'boot' | 'operator' | 'config' | 'failure' | 'dependency' | 'approval' | 'reload';
+export type LaunchCause = 'boot' | 'operator' | 'config' | 'failure' | 'dependency' | 'approval' | 'reload' | 'demand';
 
 /** RESTARTS (PluginStatus.restarts) counts the restarts failures caused: what the operator does, or the first start, is not one. */
 export function countsAsRestart(cause: LaunchCause): boolean {

@@ -1,6 +1,6 @@
 /**
  * The names warden's wire speaks in, each list written once: plugin states, circuit states, failure kinds,
- * plugin kinds, log levels, and the shape of a plugin name.
+ * plugin kinds, activations, log levels, and the shape of a plugin name.
  */
 
 /** The plugin states (docs/control-api.md, "Plugin states"). */
@@ -18,6 +18,10 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 /** A manifest's `kind` (docs/manifest.md). */
 export const PLUGIN_KINDS = Object.freeze(['connector', 'processor', 'analyzer', 'service'] as const);
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/** A manifest's `activation` (docs/manifest.md, "activation and idleStopMs"): eager starts at once, lazy when first needed. */
+export const ACTIVATIONS = Object.freeze(['eager', 'lazy'] as const);
+export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Log level names, least to most severe (a `level` filter means "this level and above": docs/control-api.md, "logs.tail and logs.entry"). */
 export const LOG_LEVELS = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const);

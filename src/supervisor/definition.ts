@@ -5,6 +5,7 @@ import type { LogSystem } from '../logging/index.js';
 import type { DiscoveredPlugin, Permissions } from '../manifest/types.js';
 import type { PluginMetrics } from '../metrics/index.js';
 import type { Clock } from '../policies/clock.js';
+import type { StartSlots } from '../policies/start-slots.js';
 import type { Capabilities } from '../sandbox/capabilities.js';
 import type { StateStore } from '../state/store.js';
 import type { HostLike } from './host-like.js';
@@ -27,7 +28,10 @@ export interface PluginEnvironment {
   metrics: PluginMetrics;
   /** The wall's settings: the daemon's paths no bind may reach, the private /tmp size, and whether the wall is required. */
   sandbox: { protectedPaths: string[]; tmpMb: number; require: boolean };
-  /** Told after every state change (dependents wait for and follow their dependencies). */
+  /**
+   * Told after every state change (dependents wait for and follow their dependencies), and with `from`
+   * equal to `to` when a lazy plugin's rest changes without one (at rest idle, or stopped by the operator).
+   */
   onStateChange?(name: string, from: PluginState, to: PluginState): void;
   /**
    * Told at once, inside the change (not on a later microtask), when its state or its definition
@@ -35,6 +39,12 @@ export interface PluginEnvironment {
    * readiness current with it. Must not throw.
    */
   onStateOrDefinition?(name: string): void;
+  /** Told at once when a plugin takes a new definition (its dependencies may have changed). Must not throw. */
+  onDefinition?(name: string): void;
+  /** Bounds how many instances start at once (the supervisor's, shared by every plugin); unbounded when absent. */
+  starts?: Pick<StartSlots, 'acquire'>;
+  /** Brings up a lazy plugin's dependencies that are at rest before it starts on demand; settles, never rejects. */
+  activateDependencies?(name: string): Promise<void>;
   random?: () => number;
   /** Where the restart after a backoff is scheduled; the real timers when absent (tests pass fake ones). */
   timers?: Timers;

@@ -20,9 +20,11 @@ export interface PluginFacts {
   readonly restarts: number;
   /** The quota monitor's latest sample of the running tree. */
   readonly usage: UsageSample | null;
+  /** A lazy plugin at rest without a process (or being stopped for it): it starts again on demand. */
+  readonly idle: boolean;
 }
 
-export const NO_FACTS: Readonly<PluginFacts> = Object.freeze({ reason: null, lastError: null, startedAt: null, restarts: 0, usage: null });
+export const NO_FACTS: Readonly<PluginFacts> = Object.freeze({ reason: null, lastError: null, startedAt: null, restarts: 0, usage: null, idle: false });
 
 /** A new record: `facts` with `patch` applied. */
 export function withFacts(facts: Readonly<PluginFacts>, patch: Partial<PluginFacts>): Readonly<PluginFacts> {

@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import { describeExit, type ExitVerdict } from '../host/exit.js';
 import { ErrorCodes } from '../protocol/index.js';
 import type { Manifest } from '../manifest/types.js';
+import { IDLE_REASON, startsNow, type Activation } from '../policies/activation.js';
 import { decideAfterFailure } from '../policies/after-failure.js';
-import { disabledReason } from '../policies/enablement.js';
 import { countsAsRestart, startsWithClosedCircuit, type LaunchCause } from '../policies/launch-cause.js';
 import { RestartBudget } from '../policies/restart-budget.js';
-import { startBlockedBy } from '../policies/start-gate.js';
 import { PluginStateMachine } from '../policies/state-machine.js';
 import type { QuotaBreach, UsageSample } from '../quotas/types.js';
 import { background } from './background.js';
@@ -16,6 +15,8 @@ import { describeEnforcement } from './enforcement.js';
 import { NO_FACTS, usageFigures, withFacts, type PluginFacts } from './facts.js';
 import type { HostLike } from './host-like.js';
 import { createInstance } from './instance.js';
+import { blockedBy, heldDisabled } from './refusals.js';
+import { IdleWatch, StateSignal } from './on-demand.js';
 import { SerialQueue } from './serial.js';
 import { realTimers, type Timers } from './timers.js';
 import type { FailureKind, PluginState } from '../protocol/index.js';
@@ -35,7 +36,7 @@ export abstract class PluginLifecycle {
   readonly name: string;
   protected definition: PluginDefinition;
   protected readonly env: ManagedEnvironment;
-  private readonly timers: Timers;
+  protected readonly timers: Timers;
   protected readonly machine: PluginStateMachine;
   protected readonly budget: RestartBudget;
   protected readonly calls: CallGate;
@@ -48,12 +49,22 @@ export abstract class PluginLifecycle {
   protected facts: Readonly<PluginFacts> = NO_FACTS;
   /** Numbers each process instance, so each gets a cgroup of its own. */
   private instances = 0;
+  /** A start waiting for a slot (env.starts): a stop withdraws it. */
+  private startTicket: { release(): void } | null = null;
+  /** What the last instance's `warden.snapshot` gave before an idle stop: the next start's `state`. */
+  protected carriedState: unknown = null;
+  /** A lazy plugin's calls in flight and last activity, and the timer that stops it once idle. */
+  protected readonly idleWatch: IdleWatch;
+  /** Wakes whoever waits for a start or an idle stop under way. */
+  protected readonly stateSignal: StateSignal;
 
   constructor(name: string, definition: PluginDefinition, env: ManagedEnvironment) {
     this.name = name;
     this.definition = definition;
     this.env = env;
     this.timers = env.timers ?? realTimers;
+    this.idleWatch = new IdleWatch(env.clock, this.timers, () => this.background(() => this.idleStop()));
+    this.stateSignal = new StateSignal(this.timers);
     this.budget = new RestartBudget(definition.settings.restart, env.clock);
     this.calls = new CallGate({
       plugin: name,
@@ -68,7 +79,7 @@ export abstract class PluginLifecycle {
       log: () => this.log(),
     });
     let initial: PluginState = 'stopped';
-    const held = this.disabledReasonFor(definition);
+    const held = heldDisabled(name, definition, env.store);
     if (!definition.discovered.ok) {
       initial = 'invalid';
       this.set({ reason: definition.discovered.reason });
@@ -89,22 +100,27 @@ export abstract class PluginLifecycle {
     return this.definition.discovered.ok ? this.definition.discovered.manifest : null;
   }
 
+  /** eager, or lazy (docs/manifest.md, "activation and idleStopMs"); an invalid plugin is eager. */
+  get activation(): Activation {
+    return this.manifest?.activation ?? 'eager';
+  }
+
+  /** A lazy plugin at rest, or being stopped for it: its dependents count it as available, and a demand starts it. */
+  get availableOnDemand(): boolean {
+    return this.facts.idle && this.activation === 'lazy';
+  }
+
   /** Applies new settings (config reload); they take effect for the next process and the next calls. */
   updateDefinition(definition: PluginDefinition): void {
     this.definition = definition;
+    this.env.onDefinition?.(this.name);
     this.env.onStateOrDefinition?.(this.name);
     this.budget.updateSettings(definition.settings.restart);
     this.calls.updateSettings(definition.settings.circuit);
-    if (this.state === 'running') this.watchQuotas(definition);
-  }
-
-  /** Why `definition` must keep this plugin disabled (a persisted disable first, then the config), or null. */
-  protected disabledReasonFor(definition: PluginDefinition): string | null {
-    const persisted = this.env.store.get(this.name);
-    return disabledReason(this.name, {
-      persisted: persisted?.disabled ? { reason: persisted.reason } : null,
-      enabledByConfig: definition.enabledByConfig,
-    });
+    if (this.state === 'running') {
+      this.watchQuotas(definition);
+      this.idleWatch.follow(this.manifest);
+    }
   }
 
   /** A sample of the running process tree, from the quota monitor. */
@@ -136,17 +152,22 @@ export abstract class PluginLifecycle {
   /** Everything that follows from a state change lives here, so no transition can forget it. */
   private onStateChange(from: PluginState, to: PluginState): void {
     this.log().debug({ from, to }, `state ${from} -> ${to}`);
+    // Idle holds only at rest without a process, and on the way there.
+    if (this.facts.idle && to !== 'stopping' && to !== 'stopped') this.set({ idle: false });
     this.env.metrics.setState(this.name, to);
     this.env.onStateOrDefinition?.(this.name);
     const listener = this.env.onStateChange;
     if (listener) queueMicrotask(() => listener(this.name, from, to));
     if (to === 'running') {
       this.watchQuotas(this.definition);
+      this.idleWatch.follow(this.manifest);
     } else if (from === 'running') {
+      this.idleWatch.disarm();
       this.env.quotas.unwatch(this.name);
       this.set({ usage: null });
       this.env.metrics.setUsage(this.name, null);
     }
+    this.stateSignal.fire();
   }
 
   /**
@@ -161,38 +182,86 @@ export abstract class PluginLifecycle {
     const dependencies = this.definition.dependencies();
     // It starts by itself once they are satisfied (the supervisor calls resume()).
     if (!dependencies.ok) return this.wait(dependencies.reason);
-    const blocked = this.blockedBy();
+    const blocked = blockedBy(this.definition, this.env);
     if (blocked) {
       // It starts once the operator acts (grant, or a host with the wall and a daemon restart).
       this.wait(blocked);
       this.log().warn(blocked);
       return;
     }
+    // A lazy plugin rests until it is needed (the policy says when a cause is a need).
+    if (!startsNow(this.activation, cause)) return this.restIdle();
     this.startAborted = false;
     this.machine.to('starting');
     if (countsAsRestart(cause)) {
       this.set({ restarts: this.facts.restarts + 1 });
       this.env.metrics.setRestarts(this.name, this.facts.restarts);
     }
-    const { settings } = this.definition;
-    let host: HostLike;
-    try {
-      host = this.createHost(this.definition);
-    } catch (error) {
-      return this.fail('start', (error as Error).message);
-    }
-    this.host = host;
-    try {
-      await host.start({ config: this.definition.config, state: null });
-    } catch (error) {
-      if (this.startAborted) return; // the stop that aborted it finishes the job
-      await host.stop(settings.stopTimeoutMs, { graceful: false });
-      return this.fail('start', (error as Error).message);
-    }
-    if (this.startAborted) return;
+    const host = await this.startInstance();
+    if (!host || this.startAborted) return;
     this.machine.to('running');
     this.set({ startedAt: this.nowIso(), reason: null });
     this.log().info({ methods: host.methods }, `running (pid ${host.pid})`);
+  }
+
+  /**
+   * One instance spawned and through its handshake, within a start slot (so its start timeout counts from
+   * its own spawn); null when it failed (handled here) or a stop withdrew it (the stop finishes the job).
+   */
+  private async startInstance(): Promise<HostLike | null> {
+    const ticket = this.env.starts?.acquire();
+    this.startTicket = ticket ?? null;
+    let host: HostLike | null = null;
+    let failure: string;
+    try {
+      if ((ticket && !(await ticket.granted)) || this.startAborted) return null;
+      host = this.createHost(this.definition);
+      this.host = host;
+      const state = this.carriedState;
+      this.carriedState = null;
+      await host.start({ config: this.definition.config, state });
+      return host;
+    } catch (error) {
+      if (this.startAborted) return null;
+      failure = (error as Error).message;
+    } finally {
+      ticket?.release();
+      this.startTicket = null;
+    }
+    await host?.stop(this.definition.settings.stopTimeoutMs, { graceful: false });
+    await this.fail('start', failure);
+    return null;
+  }
+
+  /** A lazy plugin with nothing to wait for and no need yet: `stopped`, reason idle, no process. */
+  private restIdle(): void {
+    this.set({ reason: IDLE_REASON, idle: true });
+    if (this.state !== 'stopped') this.machine.to('stopped');
+    else this.restChanged(); // no state change: its dependents learn it is available
+  }
+
+  /** Its rest changed without a state change (idle, or no longer): readiness and dependents follow as after one. */
+  protected restChanged(): void {
+    this.env.onStateOrDefinition?.(this.name);
+    const listener = this.env.onStateChange;
+    if (listener) queueMicrotask(() => listener(this.name, this.state, this.state));
+  }
+
+  /**
+   * Idle for idleStopMs: its state is asked for (carried into the next start), then it stops through the
+   * ladder and rests idle. A call that began meanwhile keeps it running.
+   */
+  private async idleStop(): Promise<void> {
+    const host = this.host;
+    if (this.state !== 'running' || !host || this.activation !== 'lazy') return;
+    if (!this.idleWatch.due()) return this.idleWatch.follow(this.manifest); // a call came meanwhile: watch again
+    const snapshot = await host.request('warden.snapshot', {}, this.definition.settings.callTimeoutMs).catch(() => null);
+    if (this.host !== host || this.state !== 'running') return;
+    if (!this.idleWatch.due()) return this.idleWatch.follow(this.manifest);
+    this.log().info(`idle for ${this.manifest?.idleStopMs}ms: stopping it until it is needed`);
+    this.carriedState = snapshot;
+    this.set({ reason: IDLE_REASON, idle: true });
+    await this.halt('stopped');
   }
 
   /** Rests `waiting` for what `reason` says. */
@@ -214,18 +283,6 @@ export abstract class PluginLifecycle {
     });
   }
 
-  /** What keeps a start from happening that only the operator can lift: an unapproved permission, or a wall required but missing. */
-  protected blockedBy(): string | null {
-    const { capabilities, sandbox } = this.env;
-    return startBlockedBy(this.definition.approval(), {
-      required: sandbox.require,
-      hasWall: capabilities.wall !== null,
-      wallProblem: capabilities.wallProblem,
-      hasCgroup: capabilities.cgroup !== null,
-      cgroupProblem: capabilities.cgroupProblem,
-    });
-  }
-
   /** Takes a live or starting process down the ladder and settles in `target`. Runs under the lock. */
   protected async halt(target: 'stopped' | 'disabled' | 'waiting'): Promise<void> {
     this.cancelRestartTimer();
@@ -234,6 +291,8 @@ export abstract class PluginLifecycle {
       this.machine.to('stopping');
       const exit = await host.stop(this.definition.settings.stopTimeoutMs);
       this.log().info(`stopped (${describeExit(exit)})`);
+    } else if (this.state === 'starting') {
+      this.machine.to('stopping'); // withdrawn while it waited for a start slot: no process yet
     }
     this.host = null;
     if (this.state !== target) this.machine.to(target);
@@ -303,9 +362,10 @@ export abstract class PluginLifecycle {
   }
 
   protected abortStart(): void {
-    if (this.state !== 'starting' || !this.host) return;
+    if (this.state !== 'starting') return;
     this.startAborted = true;
-    this.host.kill();
+    this.startTicket?.release();
+    void this.host?.kill();
   }
 
   protected cancelRestartTimer(): void {
@@ -319,7 +379,7 @@ export abstract class PluginLifecycle {
   }
 
   /** An operation nobody awaits (process events, timers): its failure is logged, not lost. */
-  private background(operation: Operation): void {
+  protected background(operation: Operation): void {
     background(() => this.log(), 'supervision', this.exclusive(operation));
   }
 

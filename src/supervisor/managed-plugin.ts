@@ -1,10 +1,11 @@
+import { onDemand, type Demand } from '../policies/activation.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import type { PluginDefinition } from './definition.js';
 import { describeStatus } from './facts.js';
 import type { HostLike } from './host-like.js';
 import { PluginLifecycle, type OperatorAction } from './lifecycle.js';
-import { heldByConfig, refusedIn, type RefusalFacts } from './refusals.js';
+import { blockedBy, heldByConfig, heldDisabled, refusedIn, type RefusalFacts } from './refusals.js';
 import { retire, startReplacement } from './replacement.js';
 import type { PluginState, PluginStatus, RecentError } from '../protocol/index.js';
 
@@ -22,6 +23,10 @@ export class ManagedPlugin extends PluginLifecycle {
   private readonly retiring = new Map<HostLike, Promise<void>>();
   /** A reload refused for want of approval: the version to swap in once the operator grants it. */
   private refusedReload: PluginDefinition | null = null;
+  /** The daemon is shutting down: a demand starts nothing any more. */
+  private closing = false;
+  /** A start on demand under way, shared by every demand that arrives meanwhile. */
+  private activating: Promise<void> | null = null;
 
   /** The definition it runs with now (to compare with a re-read config). */
   definitionSnapshot(): PluginDefinition {
@@ -42,7 +47,7 @@ export class ManagedPlugin extends PluginLifecycle {
    */
   reload(next: PluginDefinition): Promise<void> {
     return this.exclusive(async () => {
-      const held = this.disabledReasonFor(next);
+      const held = heldDisabled(this.name, next, this.env.store);
       if (held) return this.holdDisabled(next, held);
       // Only the config held it (a persisted disable would still hold): it no longer does.
       if (this.state === 'disabled') return this.releasedByConfig(next);
@@ -88,6 +93,8 @@ export class ManagedPlugin extends PluginLifecycle {
       this.set({ reason: null });
       this.machine.to('stopped');
       await this.launch('reload');
+    } else if (this.facts.idle && this.state === 'stopped' && this.activation === 'eager') {
+      await this.launch('reload'); // lazy no more: it starts like any eager plugin
     }
   }
 
@@ -148,8 +155,12 @@ export class ManagedPlugin extends PluginLifecycle {
     this.abortStart();
     return this.exclusive(async () => {
       this.refuseIn(['invalid', 'disabled'], 'stop');
+      const wasIdle = this.facts.idle && this.state === 'stopped';
+      // The operator's stop, not an idle rest: demands fail until `warden start`, and dependents wait.
+      this.set({ idle: false });
       await this.halt('stopped');
       this.set({ reason: null });
+      if (wasIdle) this.restChanged();
     });
   }
 
@@ -205,6 +216,11 @@ export class ManagedPlugin extends PluginLifecycle {
   suspend(reason: string): Promise<void> {
     this.abortStart();
     return this.exclusive(async () => {
+      if (this.facts.idle && this.state === 'stopped') {
+        this.set({ reason });
+        this.machine.to('waiting');
+        return;
+      }
       if (!['running', 'starting', 'backoff'].includes(this.state)) return;
       await this.halt('waiting');
       this.set({ reason });
@@ -220,10 +236,12 @@ export class ManagedPlugin extends PluginLifecycle {
     if (refused && this.state === 'running' && refused.approval().approved) return this.reload(refused);
     return this.exclusive(async () => {
       if (this.state === 'waiting') return this.launch('approval');
-      if (!['running', 'starting', 'backoff'].includes(this.state)) return;
-      const blocked = this.blockedBy();
+      const idle = this.facts.idle && this.state === 'stopped';
+      if (!idle && !['running', 'starting', 'backoff'].includes(this.state)) return;
+      const blocked = blockedBy(this.definition, this.env);
       if (!blocked) return;
-      await this.halt('waiting');
+      if (idle) this.machine.to('waiting');
+      else await this.halt('waiting');
       this.set({ reason: blocked });
       this.log().warn(blocked);
     });
@@ -238,8 +256,10 @@ export class ManagedPlugin extends PluginLifecycle {
 
   /** Daemon shutdown: stop through the ladder, whatever the state, and leave persisted state alone. */
   shutdown(): Promise<void> {
+    this.closing = true;
     this.abortStart();
     this.cancelRestartTimer();
+    this.idleWatch.disarm();
     return this.exclusive(async () => {
       if (['running', 'starting', 'backoff', 'waiting'].includes(this.state)) await this.halt('stopped');
       await Promise.all(this.retiring.values());
@@ -253,21 +273,87 @@ export class ManagedPlugin extends PluginLifecycle {
     return Promise.all(hosts.map((host) => host.kill())).then(() => undefined);
   }
 
-  /** A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer. */
+  /**
+   * A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer.
+   * A lazy plugin at rest is started first, the call waiting for it (activate).
+   */
   async call(method: string, params: unknown, timeoutMs?: number): Promise<unknown> {
-    const host = this.host;
-    if (this.state !== 'running' || !host) {
-      const why = this.facts.reason ? `: ${this.facts.reason}` : '';
-      throw new RpcError(ErrorCodes.NotRunning, `plugin ${this.name} is not running (state: ${this.state})${why}`);
+    if (this.state !== 'running' || !this.host) await this.activate();
+    const host = this.host!;
+    const timeout = timeoutMs ?? this.definition.settings.callTimeoutMs;
+    if (this.activation !== 'lazy') return this.calls.call(host, method, params, timeout);
+    this.idleWatch.begin();
+    try {
+      return await this.calls.call(host, method, params, timeout);
+    } finally {
+      this.idleWatch.end();
     }
-    return this.calls.call(host, method, params, timeoutMs ?? this.definition.settings.callTimeoutMs);
   }
 
-  /** An event for the running process; false (dropped) when it is not running. Resolves once written. */
+  /** An event for the running process (a lazy one at rest is started for it); false (dropped) when it does not run. Resolves once written. */
   deliverEvent(event: unknown): Promise<boolean> | boolean {
-    if (this.state !== 'running' || !this.host) return false;
-    return this.host.notifyWhenWritten('warden.event', event);
+    if (this.state === 'running' && this.host) {
+      if (this.activation === 'lazy') this.idleWatch.touch();
+      return this.host.notifyWhenWritten('warden.event', event);
+    }
+    if (this.demand() === 'refuse') return false;
+    return this.activate().then(
+      () => this.deliverEvent(event),
+      () => false,
+    );
   }
+
+  /** Whether a demand now would be served (it runs, or it is lazy and would start): schedules run then. */
+  get takesDemand(): boolean {
+    return this.demand() !== 'refuse';
+  }
+
+  /**
+   * Brings a lazy plugin at rest up for a demand and resolves once it runs, waiting for a start or an
+   * idle stop already under way, within its startTimeoutMs. Throws what a call to a plugin not running
+   * gets (-32002 with the state and reason; -32004 once that time has passed).
+   */
+  async activate(): Promise<void> {
+    const limitMs = this.definition.settings.startTimeoutMs;
+    const deadline = this.env.clock.now() + limitMs;
+    for (;;) {
+      const demand = this.demand();
+      if (demand === 'serve' && this.host) return;
+      if (demand === 'refuse') throw this.notRunning();
+      const left = deadline - this.env.clock.now();
+      if (left <= 0) {
+        throw new RpcError(ErrorCodes.CallTimeout, `plugin ${this.name} did not start within ${limitMs}ms (state: ${this.state})`);
+      }
+      if (demand === 'start') {
+        this.activating ??= this.startOnDemand().finally(() => {
+          this.activating = null;
+          this.stateSignal.fire(); // whatever came of it, the waiters look again
+        });
+      }
+      await this.stateSignal.next(left);
+    }
+  }
+
+  /** Its lazy dependencies first, then its own start, unless something else started or stopped it meanwhile. */
+  private async startOnDemand(): Promise<void> {
+    this.log().info('needed: starting it');
+    await this.env.activateDependencies?.(this.name);
+    await this.exclusive(async () => {
+      if (this.demand() === 'start') await this.launch('demand');
+    }).catch((error: Error) => this.log().error(`start on demand failed: ${error.message}`));
+  }
+
+  /** What a demand would do now (src/policies/activation.ts decides). */
+  private demand(): Demand {
+    return onDemand({ activation: this.activation, state: this.state, idle: this.facts.idle, closing: this.closing });
+  }
+
+  /** The error a call to a plugin that is not running gets: its state and why. */
+  private notRunning(): RpcError {
+    const why = this.facts.reason ? `: ${this.facts.reason}` : '';
+    return new RpcError(ErrorCodes.NotRunning, `plugin ${this.name} is not running (state: ${this.state})${why}`);
+  }
+
 
   status(): PluginStatus {
     const { name, definition, state, host, facts } = this;

@@ -4,6 +4,8 @@ import { nodeOf, type NamedPlugin } from './graph-node.js';
 /** What readiness reads of a supervised plugin: its manifest (version, dependencies) and its state. */
 export interface ReadinessSubject extends NamedPlugin {
   readonly state: string;
+  /** A lazy plugin at rest: available to its dependents though not running. */
+  readonly availableOnDemand?: boolean;
 }
 
 const READY: DependencyStatus = Object.freeze({ ok: true });
@@ -38,7 +40,7 @@ export class DependencyReadiness {
     const plugin = this.lookup(name);
     if (!plugin) return this.forget(name);
     const node = nodeOf(plugin);
-    this.facts.set(name, { version: node.version, state: plugin.state });
+    this.facts.set(name, { version: node.version, state: plugin.state, onDemand: plugin.availableOnDemand === true });
     this.index(name, Object.keys(node.dependencies));
     this.statuses.set(name, checkDependencies(node, this.facts));
     this.recheckDependentsOf(name);

@@ -1,6 +1,8 @@
 import { ErrorCodes, RpcError } from '../protocol/index.js';
-import { configDisabledReason } from '../policies/enablement.js';
+import { configDisabledReason, disabledReason } from '../policies/enablement.js';
+import { startBlockedBy } from '../policies/start-gate.js';
 import type { PluginState } from '../protocol/index.js';
+import type { ManagedEnvironment, PluginDefinition } from './definition.js';
 
 /** What an operator's refusal reads of a plugin. */
 export interface RefusalFacts {
@@ -38,4 +40,25 @@ function liftHint(facts: RefusalFacts): string {
   if (facts.enabledByConfig) return 'run `warden enable` first';
   const config = `set plugins.${facts.name}.enabled: true in the config and run \`warden reload\``;
   return facts.persistedDisable ? `${config}, then \`warden enable\`` : config;
+}
+
+/** Why `definition` must keep plugin `name` disabled (a persisted disable first, then the config), or null. */
+export function heldDisabled(name: string, definition: PluginDefinition, store: ManagedEnvironment['store']): string | null {
+  const persisted = store.get(name);
+  return disabledReason(name, {
+    persisted: persisted?.disabled ? { reason: persisted.reason } : null,
+    enabledByConfig: definition.enabledByConfig,
+  });
+}
+
+/** What keeps a start from happening that only the operator can lift: an unapproved permission, or a wall required but missing. */
+export function blockedBy(definition: PluginDefinition, env: Pick<ManagedEnvironment, 'capabilities' | 'sandbox'>): string | null {
+  const { capabilities, sandbox } = env;
+  return startBlockedBy(definition.approval(), {
+    required: sandbox.require,
+    hasWall: capabilities.wall !== null,
+    wallProblem: capabilities.wallProblem,
+    hasCgroup: capabilities.cgroup !== null,
+    cgroupProblem: capabilities.cgroupProblem,
+  });
 }

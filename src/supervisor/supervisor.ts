@@ -1,14 +1,16 @@
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { effectivePluginConfig, isEnabledByConfig, pluginOverride, resolvePluginSettings } from '../config/plugin-settings.js';
 import type { Config } from '../config/types.js';
 import { EventBus } from '../bus/event-bus.js';
-import { dependentsOf, findCycles, startOrder, stopOrder, type GraphNode } from '../graph/index.js';
+import { DependencyGraph } from '../graph/index.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
 import { loadPlugin } from '../manifest/discover.js';
 import { approve, beyondBaseline, operatorFieldsOf, reloadRefusedReason, waitingReason } from '../policies/approval.js';
+import { startConcurrency, StartSlots } from '../policies/start-slots.js';
 import { effectivePermissions, realPath } from '../sandbox/permissions.js';
 import { PluginSchedules } from '../schedules/scheduler.js';
 import { background, settled } from './background.js';
@@ -30,6 +32,8 @@ export class Supervisor {
   private readonly router: Router;
   /** Every plugin's dependency readiness, kept current as plugins change (their definitions read it). */
   private readonly readiness = new DependencyReadiness((name) => this.plugins.get(name));
+  /** Orders, cycles and dependents, worked out again only when the plugin set or a dependency changes. */
+  private readonly graph = new DependencyGraph();
   private shuttingDown = false;
 
   constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange' | 'onStateOrDefinition' | 'sandbox'>) {
@@ -39,6 +43,7 @@ export class Supervisor {
     this.monitor = new QuotaMonitor({
       intervalMs: config.sampling.intervalMs,
       cpuSamples: config.sampling.cpuSamples,
+      countersOf: (pid) => env.capabilities.cgroup?.countersOf(pid) ?? null,
       onSample: (name, sample) => this.plugins.get(name)?.recordUsage(sample),
       onWarning: (name, message) => env.logs.pluginLogger(name, { pid: null, restarts: 0 }).warn(`quota: ${message}`),
       onBreach: (name, breach) => {
@@ -60,6 +65,13 @@ export class Supervisor {
       sandbox: sandboxSettings(config),
       onStateChange: (name, from, to) => this.followDependencies(name, from, to),
       onStateOrDefinition: (name) => this.readiness.refresh(name),
+      onDefinition: (name) => {
+        const plugin = this.plugins.get(name);
+        if (plugin) this.graph.set(nodeOf(plugin));
+      },
+      // A few starts at a time, each answering at the speed of one, rather than all at once and all late.
+      starts: new StartSlots(startConcurrency(availableParallelism())),
+      activateDependencies: (name) => this.activateDependencies(name),
     };
   }
 
@@ -72,9 +84,8 @@ export class Supervisor {
   /** Starts every plugin that may run, dependencies first; resolves when each has started, failed or is waiting. */
   async bootAll(): Promise<void> {
     this.monitor.start();
-    const nodes = this.graph();
     const started = new Map<string, Promise<void>>();
-    for (const name of startOrder(nodes)) {
+    for (const name of this.graph.startOrder()) {
       const plugin = this.plugins.get(name);
       if (!plugin) continue;
       const deps = Object.keys(plugin.manifest?.dependencies ?? {});
@@ -88,12 +99,11 @@ export class Supervisor {
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     for (const schedules of this.schedules.values()) schedules.stop();
-    const nodes = this.graph();
     const stopped = new Map<string, Promise<void>>();
-    for (const name of stopOrder(nodes).concat([...this.plugins.keys()])) {
+    for (const name of this.graph.stopOrder().concat([...this.plugins.keys()])) {
       if (stopped.has(name)) continue;
       const plugin = this.plugins.get(name)!;
-      const dependents = dependentsOf(nodes, name, { transitive: false });
+      const dependents = this.graph.directDependentsOf(name);
       const after = Promise.all(dependents.map((d) => stopped.get(d) ?? Promise.resolve()));
       stopped.set(name, after.then(() => plugin.shutdown()));
     }
@@ -220,6 +230,7 @@ export class Supervisor {
     this.router.unsubscribe(plugin.name);
     await plugin.shutdown();
     this.plugins.delete(plugin.name);
+    this.graph.remove(plugin.name);
     this.readiness.forget(plugin.name);
     this.env.metrics.forget(plugin.name);
     this.env.logs.forget(plugin.name);
@@ -236,6 +247,7 @@ export class Supervisor {
     }
     const plugin = new ManagedPlugin(name, this.definitionFor(name, entry), this.env);
     this.plugins.set(name, plugin);
+    this.graph.set(nodeOf(plugin));
     this.readiness.refresh(name);
     if (!entry.ok) this.logger.warn({ plugin: name, dir: entry.dir }, `plugin ${name} is invalid: ${entry.reason}`);
     this.armSchedules(plugin);
@@ -245,7 +257,7 @@ export class Supervisor {
 
   /** Every plugin in a dependency cycle is invalid, with the cycle spelled out. */
   private markCycles(): void {
-    for (const cycle of findCycles(this.graph())) {
+    for (const cycle of this.graph.cycles()) {
       for (const name of cycle.members) {
         const plugin = this.plugins.get(name);
         if (!plugin || !plugin.discovered.ok) continue;
@@ -256,31 +268,37 @@ export class Supervisor {
     }
   }
 
-  /** Dependents follow their dependencies: they wait while one is down and start when all are up. */
-  private followDependencies(name: string, from: PluginState, to: PluginState): void {
+  /**
+   * Dependents follow their dependencies: they wait while one is down and start when all are up (or it
+   * is lazy and at rest: available on demand).
+   */
+  private followDependencies(name: string, _from: PluginState, to: PluginState): void {
     if (this.shuttingDown) return;
-    const nodes = this.graph();
-    if (to === 'running') {
-      for (const dependent of dependentsOf(nodes, name, { transitive: false })) {
+    const dependency = this.plugins.get(name);
+    if (to === 'running' || dependency?.availableOnDemand) {
+      for (const dependent of this.graph.directDependentsOf(name)) {
         const plugin = this.plugins.get(dependent);
         if (plugin?.state === 'waiting') this.background(dependent, 'resume', plugin.resume());
       }
-    } else if (RESTING.has(to) && from !== to) {
+    } else if (RESTING.has(to)) {
       // Once it has come to rest down, not while it is still stopping: dependents keep serving until then.
-      for (const dependent of dependentsOf(nodes, name, { transitive: false })) {
+      for (const dependent of this.graph.directDependentsOf(name)) {
         const plugin = this.plugins.get(dependent);
         if (plugin) this.background(dependent, 'suspend', plugin.suspend(`waiting for ${name}: it is ${to}`));
       }
     }
   }
 
+  /** Before a lazy plugin starts on demand, its dependencies at rest start (on demand in turn); failures show in its own start. */
+  private async activateDependencies(name: string): Promise<void> {
+    const deps = Object.keys(this.plugins.get(name)?.manifest?.dependencies ?? {});
+    const idle = deps.map((dep) => this.plugins.get(dep)).filter((dep) => dep?.availableOnDemand);
+    await Promise.allSettled(idle.map((dep) => dep!.activate()));
+  }
+
   /** Work on one plugin that nobody awaits: a failure is logged as `<what> of <plugin> failed: ...`. */
   private background(plugin: string, what: string, work: Promise<unknown>): void {
     background(this.logger, `${what} of ${plugin}`, work, { plugin });
-  }
-
-  private graph(): GraphNode[] {
-    return [...this.plugins.values()].map(nodeOf);
   }
 
   private armSchedules(plugin: ManagedPlugin): void {
@@ -298,7 +316,8 @@ export class Supervisor {
         this.env.metrics.scheduleRun(plugin.name);
         return plugin.call(method, params);
       },
-      isRunning: () => plugin.state === 'running',
+      // A lazy plugin at rest is started for the run.
+      isRunning: () => plugin.takesDemand,
       onSkip: (index, why) => {
         this.env.metrics.scheduleSkipped(plugin.name, why);
         log.debug(`schedule ${specs[index]?.cron} ${specs[index]?.method} skipped: ${why}`);

@@ -16,6 +16,8 @@ export function testManifest(extra: Partial<Manifest> = {}): Manifest {
     subscribes: [],
     emits: [],
     config: {},
+    activation: 'eager',
+    idleStopMs: 300_000,
     ...extra,
   };
 }

@@ -28,6 +28,8 @@ describe('good manifests', () => {
         subscribes: [],
         emits: [],
         config: {},
+        activation: 'eager',
+        idleStopMs: 300_000,
       },
     });
   });
@@ -54,6 +56,8 @@ describe('good manifests', () => {
       subscribes: ['item.cleaned', 'item.*'],
       emits: ['item.fetched'],
       config: { feeds: [] },
+      activation: 'lazy',
+      idleStopMs: 300000,
     };
     const r = validateManifest(full);
     expect(r.ok).toBe(true);
@@ -83,6 +87,8 @@ describe('bad manifests: one line naming the field', () => {
     ['not an object', [], 'plugin.json: expected an object at the top level, got an array'],
     ['unknown top-level key', { ...base, mian: 'x.js' }, 'plugin.json: mian: unknown key; did you mean main?'],
     ['unknown key, nothing close', { ...base, frobnicate: 1 }, 'plugin.json: frobnicate: unknown key'],
+    ['bad activation', { ...base, activation: 'sleepy' }, 'plugin.json: activation: expected one of eager, lazy, got "sleepy"'],
+    ['idleStopMs not positive', { ...base, activation: 'lazy', idleStopMs: 0 }, 'plugin.json: idleStopMs: expected a positive integer, got 0'],
     ['misspelt nested key', { ...base, permissions: { netwrok: true } }, 'plugin.json: permissions.netwrok: unknown key; did you mean network?'],
     ['misspelt key in a list item', { ...base, schedules: [{ cron: '* * * * *', method: 'poll', parmas: {} }] }, 'plugin.json: schedules[0].parmas: unknown key; did you mean params?'],
     ['missing name', { version: '1.0.0', main: 'i.js' }, 'plugin.json: name: is required'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countsAsRestart, startsWithClosedCircuit, type LaunchCause } from '../../src/policies/launch-cause.js';
 
-const CAUSES: LaunchCause[] = ['boot', 'operator', 'config', 'failure', 'dependency', 'approval', 'reload'];
+const CAUSES: LaunchCause[] = ['boot', 'operator', 'config', 'failure', 'dependency', 'approval', 'reload', 'demand'];
 
 describe('countsAsRestart', () => {
   it('counts only the restarts a failure caused (crash, hang, quota, failed start)', () => {
