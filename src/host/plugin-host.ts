@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LaunchSpec } from '../sandbox/launch.js';
 import { PROTOCOL_VERSION } from '../version.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
+import { onHealthTick } from './health-ticks.js';
 import { OutputCapture } from './capture.js';
 import { describeExit, type ExitInfo } from './exit.js';
 import type { OutputLimits } from './output-gate.js';
@@ -69,7 +70,7 @@ export class PluginHost {
   private readonly rpc: RpcPeer;
   private exitInfo: ExitInfo | null = null;
   private readonly exitWaiters: Array<(exit: ExitInfo) => void> = [];
-  private healthTimer: NodeJS.Timeout | null = null;
+  private leaveHealthTicks: (() => void) | null = null;
   private stopping = false;
   private logger: Logger;
   methods: string[] = [];
@@ -337,31 +338,30 @@ export class PluginHost {
     }
   }
 
+  /** Checks on the daemon's shared tick (health-ticks.ts); a check still unanswered at the next tick is not repeated. */
   private startHealthChecks(): void {
     const { intervalMs, timeoutMs } = this.options.health;
-    const check = (): void => {
-      this.healthTimer = null;
-      if (this.exitInfo || this.stopping) return;
+    let inFlight = false;
+    this.leaveHealthTicks?.();
+    this.leaveHealthTicks = onHealthTick(intervalMs, () => {
+      if (inFlight || this.exitInfo || this.stopping) return;
+      inFlight = true;
       /** Any answer, even an error, proves the plugin is alive; only silence is a hang. */
       const answered = (error?: unknown): void => {
+        inFlight = false;
         if (this.exitInfo || this.stopping) return;
         if (error instanceof RpcError && error.code === ErrorCodes.CallTimeout) {
           this.stopHealthChecks();
           this.options.onHang?.(`no answer to warden.health within ${timeoutMs}ms`);
-          return;
         }
-        this.healthTimer = setTimeout(check, intervalMs);
-        this.healthTimer.unref();
       };
       this.rpc.request('warden.health', {}, timeoutMs).then(() => answered(), answered);
-    };
-    this.healthTimer = setTimeout(check, intervalMs);
-    this.healthTimer.unref();
+    });
   }
 
   private stopHealthChecks(): void {
-    if (this.healthTimer) clearTimeout(this.healthTimer);
-    this.healthTimer = null;
+    this.leaveHealthTicks?.();
+    this.leaveHealthTicks = null;
   }
 
   private markExited(exit: ExitInfo): void {
