@@ -1,19 +1,20 @@
-// Baseline for the fleet bench: a bare parent that starts N node children, waits for a line from each,
-// then holds them idle while measuring its own CPU and memory. Prints one JSON line.
+// Baseline for the fleet bench: a bare parent that spawns N children of one plugin file at once, sends
+// each the handshake and waits for every answer (then prints "started"), holds them idle while measuring
+// its own CPU and memory, and prints one JSON line.
 import { spawn } from 'node:child_process';
+import { INITIALIZE_LINE } from './protocol-plugin.js';
 import { idleUsage } from './usage.js';
 
-const count = Number(process.argv[2] ?? 100);
-const idleSeconds = Number(process.argv[3] ?? 30);
-const started = process.hrtime.bigint();
-const children = Array.from({ length: count }, () =>
-  spawn(process.execPath, ['-e', 'console.log("ready"); setInterval(() => {}, 1 << 30)'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { PATH: process.env.PATH ?? '' },
-  }),
-);
+const script = process.argv[2]!;
+const count = Number(process.argv[3] ?? 100);
+const idleSeconds = Number(process.argv[4] ?? 30);
+const children = Array.from({ length: count }, () => {
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
+  child.stdin!.write(INITIALIZE_LINE);
+  return child;
+});
 await Promise.all(children.map((child) => new Promise((resolve) => child.stdout!.once('data', resolve))));
-const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+process.stdout.write('started\n');
 const usage = await idleUsage(process.pid, idleSeconds);
 for (const child of children) child.kill('SIGKILL');
-console.log(JSON.stringify({ startMs, ...usage }));
+console.log(JSON.stringify(usage));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectControl, type ControlClient } from '../dist/control/client.js';
 import { PACKAGE_ROOT } from '../dist/version.js';
@@ -22,7 +23,7 @@ export async function until<T>(probe: () => Promise<T | undefined>, intervalMs =
 export interface BenchDaemon {
   client: ControlClient;
   pid: number;
-  /** The scratch folder (under the package's var/, so `warden/sdk` resolves by self-reference). */
+  /** The scratch folder: under the package's var/ (`warden/sdk` resolves by self-reference), or outside it. */
   dir: string;
 }
 
@@ -31,13 +32,18 @@ export interface BenchDaemon {
  * default; `fn` runs once the socket answers and `ready` holds. Everything is removed afterwards.
  */
 export async function withBenchDaemon<T>(options: {
+  /** Lay the scratch folder outside the package, where an operator's plugins live. */
+  outside?: boolean;
   config?: (dir: string) => Record<string, unknown>;
   prepare?: (dir: string) => void;
   ready: (client: ControlClient) => Promise<boolean>;
   fn: (daemon: BenchDaemon) => Promise<T>;
 }): Promise<T> {
-  mkdirSync(join(PACKAGE_ROOT, 'var'), { recursive: true });
-  const dir = mkdtempSync(join(PACKAGE_ROOT, 'var', 'bench-'));
+  const base = options.outside ? tmpdir() : join(PACKAGE_ROOT, 'var');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'warden-bench-'));
+  // Plugins run as another user when the daemon is root: they must be able to enter their folders.
+  chmodSync(dir, 0o755);
   options.prepare?.(dir);
   const socketPath = join(dir, 'warden.sock');
   const config = {

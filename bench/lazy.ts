@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlClient } from '../dist/control/client.js';
 import { withBenchDaemon } from './daemon.js';
+import { PROTOCOL_PLUGIN } from './protocol-plugin.js';
 import { median, printTable } from './stats.js';
 import { idleUsage, type IdleUsage } from './usage.js';
 
@@ -12,23 +13,6 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const SETTLE_MS = 3000;
 /** First calls measured (each to a different idle plugin), then as many to the same plugins running. */
 const FIRST_CALLS = Math.min(20, LAZY);
-
-/** A plugin in a dozen lines, no SDK: the handshake, `ping`, and the reserved methods answered with null. */
-const PLUGIN = `let buffer = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  for (let at = buffer.indexOf('\\n'); at >= 0; at = buffer.indexOf('\\n')) {
-    const message = JSON.parse(buffer.slice(0, at));
-    buffer = buffer.slice(at + 1);
-    if (message.id === undefined) continue;
-    const result = message.method === 'warden.initialize' ? { methods: ['ping'] } : message.method === 'ping' ? 'pong' : null;
-    process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }) + '\\n');
-    if (message.method === 'warden.shutdown') process.exit(0);
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-`;
 
 const name = (i: number) => `lazy-${String(i).padStart(3, '0')}`;
 
@@ -41,8 +25,8 @@ function idleDaemon(count: number, config: Record<string, unknown> = {}): Promis
       for (let i = 0; i < count; i++) {
         const pluginDir = join(dir, 'plugins', name(i));
         mkdirSync(pluginDir, { recursive: true });
-        writeFileSync(join(pluginDir, 'plugin.json'), JSON.stringify({ name: name(i), version: '1.0.0', main: 'index.js', activation: 'lazy', idleStopMs: 600_000 }));
-        writeFileSync(join(pluginDir, 'index.js'), PLUGIN);
+        writeFileSync(join(pluginDir, 'plugin.json'), JSON.stringify({ name: name(i), version: '1.0.0', main: 'index.mjs', activation: 'lazy', idleStopMs: 600_000 }));
+        writeFileSync(join(pluginDir, 'index.mjs'), PROTOCOL_PLUGIN);
       }
     },
     ready: async (client) => {
