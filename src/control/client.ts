@@ -4,7 +4,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { ErrorCodes, RpcError, type MethodName } from '../protocol/index.js';
 import type { ControlParams, ControlResult } from './methods.js';
-import { MAX_LINE_BYTES, readLines } from '../rpc/line-reader.js';
+import { LineBatcher, MAX_LINE_BYTES, readLines } from '../rpc/line-reader.js';
 
 /** The daemon cannot be reached: nothing at the path, nothing listening, no permission, or it hung up. */
 export class DaemonUnreachableError extends Error {
@@ -126,14 +126,9 @@ class Client implements ControlClient {
   private isClosed = false;
   private closeError: Error | undefined;
   /** Requests made in one tick leave in one write, in order. */
-  private outBuf = '';
-  private flushQueued = false;
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    const text = this.outBuf;
-    this.outBuf = '';
-    if (text !== '' && !this.socket.destroyed && this.socket.writable) this.socket.write(text);
-  };
+  private readonly out = new LineBatcher((text) => {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(text);
+  });
 
   constructor(
     readonly socketPath: string,
@@ -184,7 +179,7 @@ class Client implements ControlClient {
   }
 
   async close(): Promise<void> {
-    this.flush();
+    this.out.flush();
     if (!this.isClosed) this.socket.end();
     // A peer that never finishes its half of the close must not keep us waiting.
     const timer = setTimeout(() => this.socket.destroy(), 1000);
@@ -231,10 +226,7 @@ class Client implements ControlClient {
 
   /** Queues a line for this tick's write. */
   private send(line: string): void {
-    this.outBuf += line;
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(this.flush);
+    this.out.push(line);
   }
 
   /** Rejects every request still waiting: the connection is gone. */

@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCodes, Notification, RpcError } from '../protocol/index.js';
-import { createLineReader, MAX_LINE_BYTES } from '../rpc/line-reader.js';
+import { createLineReader, LineBatcher, MAX_LINE_BYTES } from '../rpc/line-reader.js';
 
 /** One client of the control socket, as a method handler sees it. */
 export interface ControlConnection {
@@ -89,28 +89,19 @@ function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): vo
   let unanswered = 0;
   const closeHandlers: Array<() => void> = [];
   // Lines written in one tick (the answers to a chunk of pipelined requests) leave in one write, in order.
-  let outBuf = '';
-  let flushQueued = false;
-  const flush = (): void => {
-    flushQueued = false;
-    const text = outBuf;
-    outBuf = '';
-    if (text !== '' && !closed && socket.writable) socket.write(text);
-  };
+  const out = new LineBatcher((text) => {
+    if (!closed && socket.writable) socket.write(text);
+  });
   const writeLine = (line: string): void => {
-    if (closed) return;
-    outBuf += line;
-    if (flushQueued) return;
-    flushQueued = true;
-    queueMicrotask(flush);
+    if (!closed) out.push(line);
   };
   const write = (message: unknown): void => writeLine(`${JSON.stringify(message)}\n`);
-  const notify = boundedNotify(socket, write, () => socket.writableLength + outBuf.length);
+  const notify = boundedNotify(socket, write, () => socket.writableLength + out.queuedLength);
   const onClose = (fn: () => void): void => void (closed ? fn() : closeHandlers.push(fn));
   /** A client that has half-closed is done asking: once every line it sent is answered, close our side. */
   const endIfAnswered = (): void => {
     if (!clientEnded || unanswered !== 0 || socket.writableEnded) return;
-    flush();
+    out.flush();
     socket.end();
   };
   /** The answer to one line is out (or none was owed): what waited for it runs, in order. */
@@ -160,7 +151,7 @@ function serveConnection(socket: Socket, dispatch: Dispatch, logger: Logger): vo
   socket.on('error', () => undefined); // a client vanishing mid-answer is not the daemon's problem
   socket.once('close', () => {
     closed = true;
-    outBuf = '';
+    out.take();
     for (const fn of closeHandlers.splice(0)) fn();
   });
 }

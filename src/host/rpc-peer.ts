@@ -15,6 +15,7 @@
  * object (garbage, a batch, a bare value) goes to `onStray`.
  */
 import { ErrorCodes, RpcError } from '../protocol/index.js';
+import { LineBatcher } from '../rpc/line-reader.js';
 
 /** What `onRequest` returns for a message that is never answered, even when it carries an id (`warden.emit`, `warden.log`). */
 export const NO_ANSWER: unique symbol = Symbol('no answer');
@@ -46,17 +47,9 @@ export class RpcPeer {
   private readonly pending = new Map<number, Pending>();
   private readonly idleWaiters: Array<() => void> = [];
   private nextId = 1;
-  private outBuf = '';
-  private flushQueued = false;
+  private readonly out = new LineBatcher((text) => void this.channel.write(text));
   /** Set once the plugin is gone: requests from then on fail at once with this error. */
   private closedWith: RpcError | null = null;
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    const text = this.outBuf;
-    this.outBuf = '';
-    if (text !== '') this.channel.write(text);
-  };
-
   constructor(private readonly channel: PeerChannel) {}
 
   /** Calls in flight. */
@@ -83,9 +76,7 @@ export class RpcPeer {
       this.send(line);
       return true;
     }
-    const text = this.outBuf + line;
-    this.outBuf = '';
-    return this.channel.write(text, done);
+    return this.channel.write(this.out.take(line), done);
   }
 
   /** Answers a pending request with an error now (a timeout, an oversized answer, the process gone); ignored when not pending. */
@@ -97,7 +88,7 @@ export class RpcPeer {
   /** The process is gone: pending requests fail with `pendingMessage`, later ones at once with `laterMessage`. */
   close(code: number, pendingMessage: string, laterMessage: string): void {
     this.closedWith = new RpcError(code, laterMessage);
-    this.outBuf = '';
+    this.out.take();
     for (const id of [...this.pending.keys()]) this.fail(id, code, pendingMessage);
   }
 
@@ -178,10 +169,7 @@ export class RpcPeer {
 
   /** Queues a line; everything queued in this tick leaves in one write, in order. */
   private send(line: string): void {
-    this.outBuf += line;
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(this.flush);
+    this.out.push(line);
   }
 
   /** Removes a pending request (its timer too) and wakes idle waiters when it was the last. */

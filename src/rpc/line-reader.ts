@@ -117,3 +117,41 @@ export function readLines(stream: Readable, options: LineReaderOptions): void {
   stream.on('data', (chunk: Buffer | string) => reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
   stream.on('end', () => reader.end());
 }
+
+/**
+ * The writing side: lines queued in one tick leave in one write, in order, so a burst of pipelined
+ * answers costs one syscall rather than one per line. The write runs in a microtask, before the next I/O.
+ */
+export class LineBatcher {
+  private text = '';
+  private queued = false;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  /** Characters queued and not yet written (for a bound on a slow reader). */
+  get queuedLength(): number {
+    return this.text.length;
+  }
+
+  /** Queues one line (its newline included). */
+  push(line: string): void {
+    this.text += line;
+    if (this.queued) return;
+    this.queued = true;
+    queueMicrotask(this.flush);
+  }
+
+  /** Takes out what is queued, followed by `line`: for a write of its own (with a callback), or to drop it. */
+  take(line = ''): string {
+    const text = this.text + line;
+    this.text = '';
+    return text;
+  }
+
+  /** Writes what is queued now. */
+  readonly flush = (): void => {
+    this.queued = false;
+    const text = this.take();
+    if (text !== '') this.write(text);
+  };
+}

@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream';
 // The two protocol modules it needs, not the index: each ES module a plugin loads costs its start ~0.7 ms.
 import { JsonRpcErrorCode, PLUGIN_ERROR_CODE, RpcError } from '../protocol/errors.js';
 import { LOG_LEVELS } from '../protocol/vocabulary.js';
-import { readLines, MAX_LINE_BYTES } from '../rpc/line-reader.js';
+import { LineBatcher, readLines, MAX_LINE_BYTES } from '../rpc/line-reader.js';
 
 export interface PluginLogger {
   trace(msg: string, fields?: Record<string, unknown>): void;
@@ -167,7 +167,7 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
     exiting = true; // from here on send() drops lines: nothing may follow the final answer
     // The callback runs once this (and every earlier) write has been handed to the OS.
     try {
-      flush();
+      out.flush();
       rawWrite('', () => process.exit(code));
     } catch {
       process.exit(code);
@@ -178,23 +178,10 @@ function serve(def: PluginDefinition, input: Readable, output: NodeJS.WriteStrea
     process.exit(err.code === 'EPIPE' ? 0 : 1); // the daemon is gone: nobody to answer
   });
 
-  // Lines written in the same tick (say, the answers to a chunk of pipelined requests) leave in one
-  // write: one syscall instead of one per line. Order is kept; the flush runs before any I/O.
-  let outBuf = '';
-  let flushQueued = false;
-  const flush = (): void => {
-    flushQueued = false;
-    const text = outBuf;
-    outBuf = '';
-    if (text !== '') rawWrite(text);
-  };
+  // Lines written in the same tick (say, the answers to a chunk of pipelined requests) leave in one write.
+  const out = new LineBatcher((text) => rawWrite(text));
   const send = (line: string): void => {
-    if (exiting) return;
-    outBuf += line;
-    if (!flushQueued) {
-      flushQueued = true;
-      queueMicrotask(flush);
-    }
+    if (!exiting) out.push(line);
   };
 
   // ---- outgoing messages ---------------------------------------------------------------------
