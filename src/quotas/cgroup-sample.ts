@@ -32,7 +32,7 @@ export async function sampleCounters(
   counters: UsageCounters,
   root: { pid: number; canFork: boolean; wrappers: number },
   marks: CounterMarks,
-  options: { limitMb: number; workingSetAbove: number; handles: boolean; previousHandles: number },
+  options: { limitMb: number; workingSetAbove: number; slow: boolean; previousHandles: number },
 ): Promise<CounterSample | null> {
   const reading = counters.read(options.workingSetAbove);
   if (!reading || reading.pids.length === 0) return null;
@@ -47,12 +47,14 @@ export async function sampleCounters(
   const cpuPercent = marks.cpu && now > marks.cpu.at ? Math.max(0, ((reading.cpuNs - marks.cpu.ns) / 1e6 / (now - marks.cpu.at)) * 100) : 0;
   marks.cpu = { ns: reading.cpuNs, at: now };
   let handles = options.previousHandles;
-  if (options.handles) {
+  if (options.slow) {
     handles = 0;
     for (const pid of pids) handles += countHandlesSync(pid);
   }
-  // Read every pass: a child forked and killed between two passes leaves the process list as it was.
-  const kills = counters.oomKills();
+  // The kill count, not the process list (a child forked and killed between two passes leaves that as it
+  // was). It moves only where memory reached the hard limit: read near the limit and on every slow look,
+  // since a child killed there frees its memory before the next pass but the count stays risen.
+  const kills = options.slow || marks.oomKills === null || reading.memoryBytes > options.workingSetAbove ? counters.oomKills() : marks.oomKills;
   const previousKills = marks.oomKills ?? kills;
   marks.oomKills = kills;
   const hardMb = counters.hardLimitBytes === null ? null : Math.round(counters.hardLimitBytes / MB);

@@ -9,10 +9,11 @@ import { initialVerdictState, judge, type VerdictState } from './verdict.js';
 
 const MB = 2 ** 20;
 /**
- * With cgroup counters, open descriptors are counted every this many full passes (one stat per process):
- * a leak climbs slowly, and RLIMIT_NOFILE already holds each process at a hard limit above the quota.
+ * With cgroup counters, open descriptors (one stat per process) and, below 70 % of the memory limit, the
+ * OOM-kill count are read every this many full passes: a leak climbs slowly, RLIMIT_NOFILE holds each
+ * process at a hard limit above the quota, and a kill count that rose stays risen.
  */
-const HANDLES_EVERY = 5;
+const SLOW_EVERY = 5;
 
 export interface QuotaMonitorOptions {
   intervalMs: number;
@@ -42,7 +43,7 @@ interface Watched {
   /** The cgroup's counters, or null: then the tree is walked and memory looked at through statm. */
   counters: UsageCounters | null;
   marks: CounterMarks;
-  /** Full looks at its counters so far (handles are counted on every HANDLES_EVERY-th). */
+  /** Full looks at its counters so far (handles and the OOM-kill count are read on every SLOW_EVERY-th). */
   fullLooks: number;
   /** Without counters: the plugin's processes of the last full pass, for the quick memory look. */
   rss: RssWatch | null;
@@ -211,7 +212,7 @@ export class QuotaMonitor {
         limitMb: entry.limits.memoryMb,
         // file cache is left out only near the limit, where it could decide a breach (memory.stat is larger)
         workingSetAbove: 0.7 * limitBytes,
-        handles: kind === 'full' && entry.fullLooks++ % HANDLES_EVERY === 0,
+        slow: kind === 'full' && entry.fullLooks++ % SLOW_EVERY === 0,
         previousHandles: entry.last?.handles ?? 0,
       });
       if (!result || this.watched.get(name)?.generation !== generation) return null;
