@@ -30,11 +30,13 @@ export interface DemandFacts {
   idle: boolean;
   /** The daemon is shutting down: nothing starts any more. */
   closing: boolean;
+  /** Through its first launch (the daemon's boot, or its folder's arrival), which decides whether it rests idle. */
+  booted: boolean;
 }
 
 /**
- * serve: it runs; start: activate it now; wait: a start or an idle stop is under way, ask again once it
- * ends; refuse: not running, and a demand does not change that (stopped by the operator, waiting,
+ * serve: it runs; start: activate it now; wait: a start, an idle stop or its first launch is under way, ask
+ * again once it ends; refuse: not running, and a demand does not change that (stopped by the operator, waiting,
  * backing off, disabled, invalid; or an eager plugin).
  */
 export type Demand = 'serve' | 'start' | 'wait' | 'refuse';
@@ -43,7 +45,7 @@ export type Demand = 'serve' | 'start' | 'wait' | 'refuse';
 export function onDemand(facts: DemandFacts): Demand {
   if (facts.state === 'running') return 'serve';
   if (facts.activation !== 'lazy' || facts.closing) return 'refuse';
-  if (facts.state === 'starting') return 'wait';
+  if (facts.state === 'starting' || (facts.state === 'stopped' && !facts.booted)) return 'wait';
   if (facts.state === 'stopping') return facts.idle ? 'wait' : 'refuse';
   if (facts.state === 'stopped' && facts.idle) return 'start';
   return 'refuse';

@@ -27,6 +27,8 @@ export class ManagedPlugin extends PluginLifecycle {
   private closing = false;
   /** A start on demand under way, shared by every demand that arrives meanwhile. */
   private activating: Promise<void> | null = null;
+  /** Through boot() (see DemandFacts.booted). */
+  private booted = false;
 
   /** The definition it runs with now (to compare with a re-read config). */
   definitionSnapshot(): PluginDefinition {
@@ -131,7 +133,12 @@ export class ManagedPlugin extends PluginLifecycle {
   /** First start at daemon start-up: only plugins that are neither invalid nor disabled. */
   boot(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.state === 'stopped' || this.state === 'waiting') await this.launch('boot');
+      try {
+        if (this.state === 'stopped' || this.state === 'waiting') await this.launch('boot');
+      } finally {
+        this.booted = true;
+        this.stateSignal.fire(); // a demand that came before (a lazy plugin's first call) looks again
+      }
     });
   }
 
@@ -345,7 +352,7 @@ export class ManagedPlugin extends PluginLifecycle {
 
   /** What a demand would do now (src/policies/activation.ts decides). */
   private demand(): Demand {
-    return onDemand({ activation: this.activation, state: this.state, idle: this.facts.idle, closing: this.closing });
+    return onDemand({ activation: this.activation, state: this.state, idle: this.facts.idle, closing: this.closing, booted: this.booted });
   }
 
   /** The error a call to a plugin that is not running gets: its state and why. */

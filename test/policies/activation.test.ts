@@ -12,7 +12,7 @@ describe('activation', () => {
   });
 
   it('a demand is served by a running plugin, starts a lazy one at rest, waits on one under way, else is refused', () => {
-    const lazy = (state: DemandFacts['state'], idle = false, closing = false): DemandFacts => ({ activation: 'lazy', state, idle, closing });
+    const lazy = (state: DemandFacts['state'], idle = false, closing = false): DemandFacts => ({ activation: 'lazy', state, idle, closing, booted: true });
     expect(onDemand(lazy('running'))).toBe('serve');
     expect(onDemand({ ...lazy('running'), activation: 'eager' })).toBe('serve');
     expect(onDemand(lazy('stopped', true))).toBe('start');
@@ -24,6 +24,9 @@ describe('activation', () => {
     for (const state of ['waiting', 'backoff', 'disabled', 'invalid'] as const) expect(onDemand(lazy(state))).toBe('refuse');
     expect(onDemand({ ...lazy('stopped', true), activation: 'eager' })).toBe('refuse');
     expect(onDemand(lazy('stopped', true, true))).toBe('refuse'); // the daemon is shutting down
+    // Before its first launch (a call that reaches the daemon while it boots) it waits for that to decide.
+    expect(onDemand({ ...lazy('stopped'), booted: false })).toBe('wait');
+    expect(onDemand({ ...lazy('stopped'), booted: false, activation: 'eager' })).toBe('refuse');
   });
 
   it('idle stop is due once idleStopMs passed since the last activity with nothing in flight', () => {

@@ -45,6 +45,18 @@ describe('a lazy plugin', () => {
     expect(h.plugin.availableOnDemand).toBe(false);
   });
 
+  it('a call that arrives before its boot waits for it, then starts it (the socket opens before the boot)', async () => {
+    const h = lazyHarness();
+    const call = h.plugin.call('echo', { early: true });
+    await h.settle();
+    expect(h.hosts).toHaveLength(0); // nothing decided yet: neither refused nor started
+    await h.plugin.boot();
+    await h.settle();
+    expect(h.state).toBe('starting');
+    h.host.ready();
+    expect(await call).toEqual({ from: 1, method: 'echo', params: { early: true } });
+  });
+
   it('stops after idleStopMs without calls, carries its snapshot into the next start, and a call revives it', async () => {
     const h = lazyHarness();
     await h.plugin.boot();
