@@ -34,6 +34,8 @@ export interface BenchDaemon {
 export async function withBenchDaemon<T>(options: {
   /** Lay the scratch folder outside the package, where an operator's plugins live. */
   outside?: boolean;
+  /** A command the daemon runs under (e.g. a mount namespace that hides the cgroup folders). */
+  wrapper?: string[];
   config?: (dir: string) => Record<string, unknown>;
   prepare?: (dir: string) => void;
   ready: (client: ControlClient) => Promise<boolean>;
@@ -54,9 +56,8 @@ export async function withBenchDaemon<T>(options: {
     ...options.config?.(dir),
   };
   writeFileSync(join(dir, 'warden.yaml'), JSON.stringify(config));
-  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const argv = [...(options.wrapper ?? []), process.execPath, join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')];
+  const daemon = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const client = await until(() => connectControl(socketPath, { timeoutMs: 500 }), 20);
     try {

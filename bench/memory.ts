@@ -1,13 +1,11 @@
 // The memory section of `npm run bench`: a bomb growing 1 GB/s in a node and in a Python plugin, limit
 // 200 MB, under a real daemon with cgroups and without (the daemon in a mount namespace whose
 // /sys/fs/cgroup is an empty tmpfs); peak / limit, median and max of a few runs, in one run.
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectControl, type ControlClient } from '../dist/control/client.js';
+import type { ControlClient } from '../dist/control/client.js';
 import { PACKAGE_ROOT } from '../dist/version.js';
-import { until } from './daemon.js';
+import { until, withBenchDaemon } from './daemon.js';
 import { median, printTable } from './stats.js';
 
 const LIMIT_MB = 200;
@@ -56,30 +54,22 @@ async function detonate(client: ControlClient, name: string, previousPid: number
 }
 
 /** A daemon with both bombs (`wrapper` in front of node), RUNS detonations of each; the ratios and last reasons. */
-async function bombRuns(wrapper: string[]): Promise<Record<(typeof LANGS)[number], { ratios: number[]; message: string }>> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-bomb-'));
-  chmodSync(dir, 0o755);
-  for (const lang of LANGS) cpSync(join(PACKAGE_ROOT, 'test/fixtures/membomb', lang), join(dir, 'plugins', `membomb-${lang}`), { recursive: true });
-  const socket = join(dir, 'warden.sock');
+function bombRuns(wrapper: string[]): Promise<Record<(typeof LANGS)[number], { ratios: number[]; message: string }>> {
   const limits = { limits: { memoryMb: LIMIT_MB } };
-  writeFileSync(
-    join(dir, 'warden.yaml'),
-    JSON.stringify({
-      pluginsDir: join(dir, 'plugins'),
-      stateDir: join(dir, 'var'),
-      socket: { path: socket },
-      logging: { dir: join(dir, 'logs'), level: 'warn' },
+  return withBenchDaemon({
+    outside: true,
+    wrapper,
+    prepare: (dir) => {
+      for (const lang of LANGS) cpSync(join(PACKAGE_ROOT, 'test/fixtures/membomb', lang), join(dir, 'plugins', `membomb-${lang}`), { recursive: true });
+    },
+    config: () => ({
       hotReload: { enabled: false },
       permissions: { approval: 'declared' },
       defaults: { restart: { initialDelayMs: 50, maxDelayMs: 50, maxRestarts: 1000, windowMs: 60_000 } },
       plugins: { 'membomb-js': limits, 'membomb-python': limits },
     }),
-  );
-  const argv = [...wrapper, process.execPath, join(PACKAGE_ROOT, 'dist/cli/main.js'), 'daemon', '--config', join(dir, 'warden.yaml')];
-  const daemon = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
-  try {
-    const client = await until(() => connectControl(socket, { timeoutMs: 500 }), 20);
-    try {
+    ready: async () => true,
+    fn: async ({ client }) => {
       const out = { js: { ratios: [] as number[], message: '' }, python: { ratios: [] as number[], message: '' } };
       for (const lang of LANGS) {
         let pid: number | null = null;
@@ -91,14 +81,8 @@ async function bombRuns(wrapper: string[]): Promise<Record<(typeof LANGS)[number
         }
       }
       return out;
-    } finally {
-      await client.close();
-    }
-  } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
-  }
+    },
+  });
 }
 
 export async function memorySection(): Promise<void> {

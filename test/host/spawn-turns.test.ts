@@ -1,25 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PluginHost } from '../../src/host/plugin-host.js';
 import { spawnTurn } from '../../src/host/spawn-turns.js';
 import { createLogSystem } from '../../src/logging/index.js';
 
-/** A plugin with no SDK that answers its handshake and nothing else. */
-const MINIMAL = `
-let buf = '';
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let i;
-  while ((i = buf.indexOf('\\n')) >= 0) {
-    const m = JSON.parse(buf.slice(0, i));
-    buf = buf.slice(i + 1);
-    if (m.id !== undefined) process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: m.method === 'warden.initialize' ? { methods: [] } : null }) + '\\n');
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-`;
+/** The fixture plugin with no SDK: answers its handshake (and little else). */
+const MINIMAL = readFileSync(fileURLToPath(new URL('../fixtures/minimal/index.js', import.meta.url)), 'utf8');
 
 describe('spawn turns', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-spawn-turns-'));
