@@ -20,9 +20,10 @@ export function joinArgv(paths: readonly string[], sh = '/bin/sh'): string[] {
   if (paths.length === 0) throw new Error('warden: a cgroup join needs at least one cgroup folder');
   const refs = paths.map((_, i) => (i === 0 ? '"$0"' : `"$${i}"`));
   const script = [
-    // $$ in a command substitution is still the outer shell's pid (POSIX), so the shell itself moves;
-    // the substitution only captures the error text, and ${e##*: } keeps its last part ("Permission denied").
-    'j() { e=$( { echo $$ > "$1/cgroup.procs"; } 2>&1 ) || { echo "warden: cannot join cgroup $1: ${e##*: }" >&2; exit 125; }; }',
+    // A join that succeeds forks nothing. One that fails is tried once more in a command substitution,
+    // only to capture the error text; $$ there is still the outer shell's pid (POSIX), and ${e##*: }
+    // keeps the text's last part ("Permission denied").
+    'j() { echo $$ 2>/dev/null > "$1/cgroup.procs" || { e=$( { echo $$ > "$1/cgroup.procs"; } 2>&1 ); echo "warden: cannot join cgroup $1: ${e##*: }" >&2; exit 125; }; }',
     ...refs.map((ref) => `j ${ref}`),
     ...(paths.length > 1 ? [`shift ${paths.length - 1}`] : []),
     'exec "$@"',
