@@ -1,22 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `warden` command's entry point, and the daemon's one entry: the CLI, `npm start`, the systemd unit
- * and the tests all start the daemon as `main.js daemon`. Its V8 settings are applied here, before any
- * module is loaded, and a plain `daemon [--config FILE]` goes straight to the daemon without loading the
- * CLI (commander and every command). Anything else is the CLI program's (program.ts).
+ * and the tests all start the daemon as `main.js daemon`. Its V8 settings (daemon/young-generation.ts) are
+ * applied here, before any other module is loaded, and a plain `daemon [--config FILE]` goes straight to
+ * the daemon without loading the CLI (commander and every command). Anything else is the CLI program's (program.ts).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+import { holdYoungGeneration } from '../daemon/young-generation.js';
 import { ExitCode } from './exit.js';
-
-/**
- * The daemon's young generation stays at its initial size (1 MB per semi-space) instead of growing to 16 MB
- * per semi-space during the start burst and keeping it: measured with 100 idle plugins, about 20 MB of RSS
- * less, for scavenges that stay short because little survives them. `--max-semi-space-size` would say the
- * same but is read only when the heap is set up; the growth factor is read at each growth, so it works here.
- */
-const DAEMON_V8_FLAGS = '--semi-space-growth-factor=1';
 
 /** The subcommand: the first argument that is neither a global option nor its value. */
 function commandOf(argv: string[]): string | undefined {
@@ -62,7 +54,7 @@ function isMain(): boolean {
 
 if (isMain()) {
   const argv = process.argv.slice(2);
-  if (commandOf(argv) === 'daemon') setFlagsFromString(DAEMON_V8_FLAGS);
+  if (commandOf(argv) === 'daemon') holdYoungGeneration();
   // A reader that went away (`warden logs -f | head`) ends the output, not in an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(ExitCode.Ok);

@@ -15,6 +15,7 @@ import { claimCgroup, describeCapabilities, detectCapabilities } from '../sandbo
 import { StateStore } from '../state/store.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WARDEN_VERSION } from '../version.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 
 export interface DaemonOptions {
@@ -118,6 +119,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     running.watcher = watchPlugins(config, supervisor, logs, { dirs: discovered.map((plugin) => plugin.dir), sinceMs: discoveredAt });
   }
   await booted;
+  releaseYoungGeneration();
   const plugins = supervisor.statuses();
   logger.info(
     { running: plugins.filter((p) => p.state === 'running').length, total: plugins.length },
