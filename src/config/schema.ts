@@ -131,6 +131,7 @@ const pluginOverride = z.preprocess(
         maxDelayMs: positiveMs(),
         maxRestarts: nonNegativeInt(),
         windowMs: positiveMs(),
+        standby: bool(),
       })
       .partial()
       .optional(),
@@ -200,6 +201,7 @@ export const configSchema = z.strictObject({
           maxDelayMs: positiveMs().default(30_000),
           maxRestarts: nonNegativeInt().default(5),
           windowMs: positiveMs().default(60_000),
+          standby: bool().default(false),
         })
         .superRefine((r, ctx) => {
           if (r.maxDelayMs < r.initialDelayMs) {

@@ -15,6 +15,8 @@ export interface RestartSettings {
   maxDelayMs: number;
   maxRestarts: number;
   windowMs: number;
+  /** Keep the next instance's launch spawned ahead (host/parked-launch.ts), so a restart needs no fork. */
+  standby: boolean;
 }
 
 /** `circuit` settings: the circuit breaker's own shape (policies/circuit-breaker.ts), re-exported for config users. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { LaunchSpec } from '../sandbox/launch.js';
 import { PROTOCOL_VERSION } from '../version.js';
@@ -7,6 +7,7 @@ import { onHealthTick } from './health-ticks.js';
 import { OutputCapture } from './capture.js';
 import { describeExit, type ExitInfo } from './exit.js';
 import type { OutputLimits } from './output-gate.js';
+import { spawnLaunch, type ParkedLaunch } from './parked-launch.js';
 import { NO_ANSWER, RpcPeer } from './rpc-peer.js';
 import { SandboxProcess, SANDBOX_EXIT_MS } from './sandbox-process.js';
 import { spawnTurn } from './spawn-turns.js';
@@ -34,6 +35,8 @@ export interface HostOptions {
   onExit?: (exit: ExitInfo) => void;
   /** Kills every process of this plugin wherever it went (its cgroup); the last rung of the stop ladder. */
   killTree?: () => Promise<void>;
+  /** This launch, spawned ahead and waiting for its fds: taken instead of a spawn while it is still there. */
+  parked?: ParkedLaunch | null;
 }
 
 /** What `stop` resolves with: the exit as observed or, once its bound passed without one, an unconfirmed exit. */
@@ -118,23 +121,17 @@ export class PluginHost {
 
   /** Spawns the process and completes the handshake; rejects with a message fit for `lastError`. */
   async start(init: InitializeParams): Promise<void> {
-    await spawnTurn();
+    const parked = this.options.parked?.take() ?? null;
+    if (!parked) await spawnTurn();
     if (this.stopping) {
+      parked?.kill('SIGKILL');
       this.markExited({ code: null, signal: null, error: 'stopped before it was spawned' });
       throw new Error(this.describeStartFailure(null));
     }
-    const { launch } = this.options;
-    const extra = launch.fds ?? [];
-    const subprocess = spawn(launch.file, launch.args, {
-      cwd: launch.cwd,
-      env: launch.env,
-      stdio: ['pipe', 'pipe', 'pipe', ...extra.map(() => 'pipe' as const)],
-      // Its own process group, so the stop ladder reaches every child it forks.
-      detached: true,
-    });
+    const subprocess = parked ?? spawnLaunch(this.options.launch);
     this.subprocess = subprocess;
     this.logger = this.options.loggerFor(subprocess.pid ?? null);
-    this.sandbox.connectExtraFds(subprocess);
+    this.sandbox.connectExtraFds(subprocess, parked !== null);
     // Exit is taken from the process itself, not from the streams: a grandchild holding stdout open must not hide it.
     // Its last words on stderr (often why it died) may still be in the pipe when 'exit' fires:
     // let them arrive, but never wait on a grandchild that keeps the pipe open.

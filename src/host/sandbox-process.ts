@@ -38,16 +38,21 @@ export class SandboxProcess {
 
   /**
    * Feeds the wall's inputs (passwd, group, seccomp) and reads its status: bwrap writes
-   * `{"child-pid": N}` once the sandbox exists (no such line: the sandbox was never built).
+   * `{"child-pid": N}` once the sandbox exists (no such line: the sandbox was never built). A restart
+   * standby was fed when it was spawned (`fed`): its block fd gets the byte that lets the plugin run.
    */
-  connectExtraFds(subprocess: ChildProcess): void {
+  connectExtraFds(subprocess: ChildProcess, fed = false): void {
     (this.launch.fds ?? []).forEach((fd, i) => {
       const stream = subprocess.stdio[i + 3] as (Readable & Writable) | null | undefined;
       if (!stream) return;
       stream.on('error', () => undefined);
       if ('input' in fd) {
         // Once the kernel has the data, the socket object has nothing left to do in the daemon.
-        stream.end(fd.input, () => stream.destroy());
+        if (!fed) stream.end(fd.input, () => stream.destroy());
+        return;
+      }
+      if ('block' in fd) {
+        stream.end('x', () => stream.destroy());
         return;
       }
       let text = '';

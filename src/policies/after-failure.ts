@@ -9,7 +9,7 @@ export interface FailureFacts {
   message: string;
   /** The restart budget's verdict on this failure (RestartBudget.recordFailure()). */
   budget: { exhausted: boolean; failuresInWindow: number };
-  restart: RestartSettings;
+  restart: Omit<RestartSettings, 'standby'>;
   /** For the backoff's jitter; Math.random when absent. */
   random?: () => number;
 }

@@ -365,3 +365,25 @@ export function planLaunch(options: LaunchOptions): LaunchPlan {
     enforcement: enforcementOf(d, permissions),
   };
 }
+
+/**
+ * The same launch as a restart standby: bwrap gets `--block-fd N`, so once spawned (and fed its inputs)
+ * it builds the whole sandbox — cgroup joined, namespaces, mounts, seccomp — and waits there, before
+ * exec'ing the plugin, until the host writes a byte to that fd. null for a launch without the wall.
+ */
+export function standbyLaunch(launch: LaunchSpec, wall: Wall | null): LaunchSpec | null {
+  if (!wall || !launch.walled) return null;
+  const argv = [launch.file, ...launch.args];
+  const at = argv.indexOf(wall.bwrap);
+  if (at < 0) return null;
+  const fds = launch.fds ?? [];
+  const withBlock = [...argv.slice(0, at + 1), '--block-fd', String(3 + fds.length), ...argv.slice(at + 1)];
+  return { ...launch, file: withBlock[0]!, args: withBlock.slice(1), fds: [...fds, { block: true }] };
+}
+
+/** Whether a standby launched earlier is the launch planned now: the same command line, fds, environment and folder. */
+export function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
+  const key = (l: LaunchSpec) =>
+    JSON.stringify([l.file, l.args, l.cwd, l.env, (l.fds ?? []).map((fd) => ('input' in fd ? fd.input.toString('base64') : Object.keys(fd)[0]))]);
+  return key(a) === key(b);
+}

@@ -87,8 +87,11 @@ function findWall(options: { user: string | null; path: string }): WallProbe {
   return { wall, problem: null };
 }
 
-/** An fd a walled child gets beyond stdio (3, 4, …): data written into it, or bwrap's status read from it. */
-export type ExtraFd = { input: Buffer } | { status: true };
+/**
+ * An fd a walled child gets beyond stdio (3, 4, …): data written into it, bwrap's status read from it, or
+ * (a restart standby) the fd bwrap blocks on, once its sandbox is built, until a byte arrives.
+ */
+export type ExtraFd = { input: Buffer } | { status: true } | { block: true };
 
 /** What varies between programs run behind one wall. */
 export type WallRun = Pick<BwrapInput, 'network' | 'readOnly' | 'readWrite' | 'readOnlyAt' | 'optional' | 'tmpBytes' | 'env' | 'cwd' | 'command'>;
@@ -127,7 +130,8 @@ export function probeWall(wall: Wall, timeoutMs = 5000): Promise<string | null> 
       const stream = child.stdio[i + 3] as unknown as NodeJS.ReadWriteStream;
       stream.on('error', () => undefined);
       if ('input' in fd) stream.end(fd.input);
-      else stream.resume();
+      else if ('status' in fd) stream.resume();
+      else stream.end('x');
     });
     child.once('error', (error) => {
       clearTimeout(timer);

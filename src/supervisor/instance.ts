@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { cgroupLimits, type PluginCgroup } from '../cgroups/index.js';
 import { classifyExit, type ExitVerdict } from '../host/exit.js';
 import type { HostOptions } from '../host/plugin-host.js';
-import { planLaunch } from '../sandbox/launch.js';
+import { ParkedLaunch } from '../host/parked-launch.js';
+import { planLaunch, sameLaunch, standbyLaunch, type LaunchSpec } from '../sandbox/launch.js';
 import type { ManagedEnvironment, PluginDefinition } from './definition.js';
 import { createPluginHost, type HostLike } from './host-like.js';
 
@@ -17,6 +18,54 @@ export interface InstanceContext {
   onExit(host: HostLike, verdict: ExitVerdict): void;
   onHang(host: HostLike, message: string): void;
   log(): Logger;
+  /** The launch parked for this plugin's next instance (restart.standby), if any: taken at most once. */
+  takeStandby?(): Standby | null;
+}
+
+/** The next instance's launch, spawned ahead in a cgroup of its own and waiting (host/parked-launch.ts). */
+export interface Standby {
+  cgroup: PluginCgroup;
+  parked: ParkedLaunch;
+}
+
+/** The launch of `definition` into `cgroup`, as planned now. */
+function planFor(definition: PluginDefinition, env: InstanceContext['env'], cgroup: PluginCgroup | null): LaunchSpec {
+  const discovered = definition.discovered;
+  if (!discovered.ok) throw new Error(discovered.reason);
+  return planLaunch({
+    dir: discovered.dir,
+    manifest: discovered.manifest,
+    permissions: definition.permissions ?? discovered.manifest.permissions,
+    limits: definition.settings.limits,
+    capabilities: env.capabilities,
+    protectedPaths: env.sandbox.protectedPaths,
+    tmpMb: env.sandbox.tmpMb,
+    cgroup,
+  }).launch;
+}
+
+/**
+ * Spawns the next instance's launch ahead, its sandbox built and waiting before the plugin runs: null where there is no
+ * wall or no cgroup (nothing to gain). Throws when the cgroup or the spawn fails (nothing is left behind).
+ */
+export function parkStandby(definition: PluginDefinition, context: Pick<InstanceContext, 'name' | 'env' | 'nextInstance' | 'log'>): Standby | null {
+  const { capabilities } = context.env;
+  if (!capabilities.wall || !capabilities.cgroup || !definition.discovered.ok) return null;
+  const cgroup = capabilities.cgroup.create(context.name, String(context.nextInstance()), definition.settings.limits);
+  try {
+    const launch = standbyLaunch(planFor(definition, context.env, cgroup), capabilities.wall);
+    if (!launch) throw new Error('the launch has no wall to park');
+    return { cgroup, parked: new ParkedLaunch(launch) };
+  } catch (error) {
+    void discardCgroup(cgroup, context.log);
+    throw error;
+  }
+}
+
+/** Kills a standby that will not be used and removes its cgroup. */
+export function discardStandby(standby: Standby, log: () => Logger): void {
+  standby.parked.discard();
+  void discardCgroup(standby.cgroup, log);
 }
 
 /**
@@ -29,24 +78,31 @@ export function createInstance(definition: PluginDefinition, context: InstanceCo
   const discovered = definition.discovered;
   if (!discovered.ok) throw new Error(discovered.reason);
   const { settings } = definition;
-  const { sandbox } = env;
-  const cgroup = env.capabilities.cgroup?.create(name, String(context.nextInstance()), settings.limits) ?? null;
+  // A standby is used when it was parked for the launch planned now (the same limits, wall and folder);
+  // otherwise it is discarded and the instance spawned afresh.
+  const standby = context.takeStandby?.() ?? null;
+  let parked: ParkedLaunch | null = null;
+  let cgroup: PluginCgroup | null = null;
+  let launch: LaunchSpec | null = null;
+  if (standby) {
+    const parkable = standbyLaunch(planFor(definition, env, standby.cgroup), env.capabilities.wall);
+    if (parkable && sameLaunch(parkable, standby.parked.launch)) {
+      ({ cgroup, parked } = standby);
+      launch = parkable;
+      context.log().debug(`starting from its restart standby (pid ${parked.pid})`);
+    } else {
+      discardStandby(standby, context.log);
+    }
+  }
+  cgroup ??= env.capabilities.cgroup?.create(name, String(context.nextInstance()), settings.limits) ?? null;
   const hardMemoryMb = cgroup ? Math.round(cgroupLimits(settings.limits).memoryBytes / (1024 * 1024)) : null;
   const discard = (group: PluginCgroup) => void discardCgroup(group, context.log);
   try {
     const options: HostOptions = {
       name,
       version: discovered.manifest.version,
-      launch: planLaunch({
-        dir: discovered.dir,
-        manifest: discovered.manifest,
-        permissions: definition.permissions ?? discovered.manifest.permissions,
-        limits: settings.limits,
-        capabilities: env.capabilities,
-        protectedPaths: sandbox.protectedPaths,
-        tmpMb: sandbox.tmpMb,
-        cgroup,
-      }).launch,
+      launch: launch ?? planFor(definition, env, cgroup),
+      parked,
       loggerFor: (pid) => env.logs.pluginLogger(name, { pid, restarts: context.restarts() }),
       requests: definition.requests,
       startTimeoutMs: settings.startTimeoutMs,
@@ -63,6 +119,7 @@ export function createInstance(definition: PluginDefinition, context: InstanceCo
     const host: HostLike = (env.createHost ?? createPluginHost)(options);
     return host;
   } catch (error) {
+    parked?.discard();
     if (cgroup) discard(cgroup);
     throw error;
   }

@@ -14,10 +14,11 @@ import type { ManagedEnvironment, PluginDefinition } from './definition.js';
 import { describeEnforcement } from './enforcement.js';
 import { NO_FACTS, usageFigures, withFacts, type PluginFacts } from './facts.js';
 import type { HostLike } from './host-like.js';
-import { createInstance } from './instance.js';
+import { createInstance, parkStandby } from './instance.js';
 import { blockedBy, heldDisabled } from './refusals.js';
 import { IdleWatch, StateSignal } from './on-demand.js';
 import { SerialQueue } from './serial.js';
+import { StandbyKeeper } from './standby.js';
 import { realTimers, type Timers } from './timers.js';
 import type { FailureKind, PluginState } from '../protocol/index.js';
 
@@ -57,6 +58,8 @@ export abstract class PluginLifecycle {
   protected readonly idleWatch: IdleWatch;
   /** Wakes whoever waits for a start or an idle stop under way. */
   protected readonly stateSignal: StateSignal;
+  /** The next instance's launch parked ahead (restart.standby). */
+  protected readonly standby: StandbyKeeper;
 
   constructor(name: string, definition: PluginDefinition, env: ManagedEnvironment) {
     this.name = name;
@@ -65,6 +68,13 @@ export abstract class PluginLifecycle {
     this.timers = env.timers ?? realTimers;
     this.idleWatch = new IdleWatch(env.clock, this.timers, () => this.background(() => this.idleStop()));
     this.stateSignal = new StateSignal(this.timers);
+    this.standby = new StandbyKeeper({
+      timers: this.timers,
+      wanted: () => this.definition.settings.restart.standby,
+      running: () => this.state === 'running',
+      park: () => parkStandby(this.definition, { name: this.name, env: this.env, nextInstance: () => ++this.instances, log: () => this.log() }),
+      log: () => this.log(),
+    });
     this.budget = new RestartBudget(definition.settings.restart, env.clock);
     this.calls = new CallGate({
       plugin: name,
@@ -161,7 +171,11 @@ export abstract class PluginLifecycle {
     if (to === 'running') {
       this.watchQuotas(this.definition);
       this.idleWatch.follow(this.manifest);
-    } else if (from === 'running') {
+      this.standby.arm();
+    } else if (to === 'stopped' || to === 'disabled' || to === 'waiting' || to === 'invalid') {
+      this.standby.drop();
+    }
+    if (to !== 'running' && from === 'running') {
       this.idleWatch.disarm();
       this.env.quotas.unwatch(this.name);
       this.set({ usage: null });
@@ -280,6 +294,7 @@ export abstract class PluginLifecycle {
       onExit: (host, verdict) => this.onHostExit(host, verdict),
       onHang: (host, message) => this.onHostHang(host, message),
       log: () => this.log(),
+      takeStandby: () => this.standby.take(),
     });
   }
 

@@ -75,6 +75,7 @@ export class ManagedPlugin extends PluginLifecycle {
       const from = this.manifest?.version;
       this.host = fresh; // from here on, new calls go to the new instance
       this.updateDefinition(next); // also points the quota monitor at the new process tree
+      this.standby.arm(); // the new instance took the standby, or it was parked for the old launch and dropped
       this.set({ startedAt: this.nowIso(), reason: null });
       this.log().info(`reloaded: ${from} -> ${next.discovered.manifest.version} (pid ${old.pid} -> ${fresh.pid})`);
       const retiring = retire(old, next).finally(() => this.retiring.delete(old));
@@ -276,6 +277,7 @@ export class ManagedPlugin extends PluginLifecycle {
   /** Forced shutdown: SIGKILL the process group now. */
   kill(): Promise<void> {
     this.cancelRestartTimer();
+    this.standby.drop();
     const hosts = [...(this.host ? [this.host] : []), ...this.retiring.keys()];
     return Promise.all(hosts.map((host) => host.kill())).then(() => undefined);
   }

@@ -37,7 +37,7 @@ describe('knownKeysAt', () => {
   test('walks defaults, preprocess, records and arrays down to an object', () => {
     expect(knownKeysAt(configSchema, [])).toContain('sampling');
     expect(knownKeysAt(configSchema, ['sampling'])).toEqual(['intervalMs', 'cpuSamples']);
-    expect(knownKeysAt(configSchema, ['defaults', 'restart'])).toEqual(['initialDelayMs', 'maxDelayMs', 'maxRestarts', 'windowMs']);
+    expect(knownKeysAt(configSchema, ['defaults', 'restart'])).toEqual(['initialDelayMs', 'maxDelayMs', 'maxRestarts', 'windowMs', 'standby']);
     expect(knownKeysAt(configSchema, ['plugins', 'any-name', 'limits'])).toEqual(['memoryMb', 'cpuPercent', 'handles', 'processes']);
     expect(knownKeysAt(manifestSchema, ['schedules', 0])).toEqual(['cron', 'method', 'params']);
     expect(knownKeysAt(manifestSchema, ['permissions', 'fs'])).toEqual(['read', 'write']);

@@ -49,7 +49,7 @@ describe('defaults', () => {
         startTimeoutMs: 10000,
         stopTimeoutMs: 5000,
         health: { intervalMs: 5000, timeoutMs: 2000 },
-        restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 5, windowMs: 60000 },
+        restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 5, windowMs: 60000, standby: false },
         circuit: { failureThreshold: 5, cooldownMs: 30000 },
         output: { linesPerSec: 200, burst: 1000, bytesPerSec: 1048576 },
       },
@@ -128,7 +128,7 @@ plugins:
 
   test('partial nested objects keep the other defaults', async () => {
     const c = await load('defaults:\n  restart: { maxRestarts: 2 }\n  limits: { memoryMb: 64 }\nlogging: { level: debug }');
-    expect(c.defaults.restart).toEqual({ initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 2, windowMs: 60000 });
+    expect(c.defaults.restart).toEqual({ initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 2, windowMs: 60000, standby: false });
     expect(c.defaults.limits).toEqual({ memoryMb: 64, cpuPercent: 100, handles: 256, processes: 16 });
     expect(c.logging).toMatchObject({ level: 'debug', maxBytes: 10485760, keep: 5 });
     expect(c.defaults.callTimeoutMs).toBe(30000);

@@ -69,7 +69,7 @@ describe('resolvePluginSettings', () => {
       startTimeoutMs: 1,
       stopTimeoutMs: 5000,
       health: { intervalMs: 5000, timeoutMs: 100 },
-      restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 0, windowMs: 60000 },
+      restart: { initialDelayMs: 100, maxDelayMs: 30000, maxRestarts: 0, windowMs: 60000, standby: false },
       circuit: { failureThreshold: 5, cooldownMs: 10 },
       output: { linesPerSec: 20, burst: 1000, bytesPerSec: 1048576 },
     });

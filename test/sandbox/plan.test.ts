@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { CgroupDriver, PluginCgroup } from '../../src/cgroups/index.js';
 import { joinArgv } from '../../src/cgroups/join.js';
 import type { Manifest, Permissions } from '../../src/manifest/types.js';
-import type { Capabilities } from '../../src/sandbox/capabilities.js';
+import type { Capabilities, Wall } from '../../src/sandbox/capabilities.js';
 import { describeCapabilities } from '../../src/sandbox/capabilities.js';
-import { SDK_READ_ROOT, SDK_SANDBOX_ROOT, planEnforcement, planLaunch } from '../../src/sandbox/launch.js';
+import { SDK_READ_ROOT, SDK_SANDBOX_ROOT, planEnforcement, planLaunch, sameLaunch, standbyLaunch, type LaunchSpec } from '../../src/sandbox/launch.js';
 import { effectivePermissions } from '../../src/sandbox/permissions.js';
 import { describeEnforcement } from '../../src/supervisor/enforcement.js';
 import { testManifest } from '../helpers/manifest.js';
@@ -286,5 +286,33 @@ describe('planLaunch behind the wall', () => {
     expect(refuse([join(plugins, 'other')], [plugins])).toThrow(/is inside the daemon's/);
     expect(refuse(['/var/lib/warden/state.json'], ['/var/lib/warden'])).toThrow(/is inside the daemon's \/var\/lib\/warden/);
     expect(refuse([join(PROBE, 'data')], [plugins])).not.toThrow();
+  });
+});
+
+describe('standbyLaunch', () => {
+  const wall = { bwrap: '/usr/bin/bwrap' } as unknown as Wall;
+  const walled: LaunchSpec = {
+    file: '/bin/sh',
+    args: ['-c', 'script', '/cg', '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', '/usr/bin/bwrap', '--unshare-pid', '--', 'node', 'main.js'],
+    cwd: '/plugins/p',
+    env: { PATH: '/usr/bin' },
+    fds: [{ input: Buffer.from('passwd') }, { status: true }],
+    walled: true,
+  };
+
+  it("adds --block-fd right after bwrap, on the fd that follows the launch's own", () => {
+    const standby = standbyLaunch(walled, wall)!;
+    expect(standby.args).toEqual(['-c', 'script', '/cg', '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', '/usr/bin/bwrap', '--block-fd', '5', '--unshare-pid', '--', 'node', 'main.js']);
+    expect(standby.fds).toEqual([...walled.fds!, { block: true }]);
+    expect(sameLaunch(standby, standbyLaunch({ ...walled }, wall)!)).toBe(true);
+  });
+
+  it('is null without the wall, and a launch with other fds, arguments or environment is another launch', () => {
+    expect(standbyLaunch({ ...walled, walled: false }, wall)).toBeNull();
+    expect(standbyLaunch(walled, null)).toBeNull();
+    const standby = standbyLaunch(walled, wall)!;
+    expect(sameLaunch(standby, standbyLaunch({ ...walled, args: [...walled.args, '--flag'] }, wall)!)).toBe(false);
+    expect(sameLaunch(standby, standbyLaunch({ ...walled, env: { PATH: '/bin' } }, wall)!)).toBe(false);
+    expect(sameLaunch(standby, standbyLaunch({ ...walled, fds: [{ input: Buffer.from('other') }, { status: true }] }, wall)!)).toBe(false);
   });
 });

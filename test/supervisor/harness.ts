@@ -60,7 +60,7 @@ export const SETTINGS: PluginSettings = {
   stopTimeoutMs: 1000,
   health: { intervalMs: 1000, timeoutMs: 500 },
   // With random 0.5 (no jitter) the backoffs are 100, 200, 400 ms; the 4th failure in a minute disables.
-  restart: { initialDelayMs: 100, maxDelayMs: 1000, maxRestarts: 3, windowMs: 60_000 },
+  restart: { initialDelayMs: 100, maxDelayMs: 1000, maxRestarts: 3, windowMs: 60_000, standby: false },
   circuit: { failureThreshold: 3, cooldownMs: 10_000 },
   output: { linesPerSec: 100, burst: 100, bytesPerSec: 100_000 },
 };
