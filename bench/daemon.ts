@@ -39,6 +39,8 @@ export async function withBenchDaemon<T>(options: {
   config?: (dir: string) => Record<string, unknown>;
   prepare?: (dir: string) => void;
   ready: (client: ControlClient) => Promise<boolean>;
+  /** How often `ready` is asked (default 20 ms). */
+  readyIntervalMs?: number;
   fn: (daemon: BenchDaemon) => Promise<T>;
 }): Promise<T> {
   const base = options.outside ? tmpdir() : join(PACKAGE_ROOT, 'var');
@@ -61,7 +63,7 @@ export async function withBenchDaemon<T>(options: {
   try {
     const client = await until(() => connectControl(socketPath, { timeoutMs: 500 }), 20);
     try {
-      await until(async () => ((await options.ready(client)) ? true : undefined), 20, 120_000);
+      await until(async () => ((await options.ready(client)) ? true : undefined), options.readyIntervalMs ?? 20, 120_000);
       return await options.fn({ client, pid: daemon.pid!, dir });
     } finally {
       await client.close();

@@ -1,16 +1,14 @@
 // `BENCH_ONLY=lazy`: 100 lazy plugins cost the daemon what no plugins cost it, and what a first call to an idle one costs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlClient } from '../dist/control/client.js';
 import { withBenchDaemon } from './daemon.js';
-import { PROTOCOL_PLUGIN } from './protocol-plugin.js';
+import { layProtocolPlugin } from './protocol-plugin.js';
 import { median, printTable } from './stats.js';
-import { idleUsage, type IdleUsage } from './usage.js';
+import { idleUsage, SETTLE_SECONDS, type IdleUsage } from './usage.js';
 
 const LAZY = Number(process.env.BENCH_LAZY ?? 100);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
-/** Quiet time after the daemon is ready and before sampling, for both daemons alike: boot's own work ends first. */
-const SETTLE_MS = 3000;
 /** First calls measured (each to a different idle plugin), then as many to the same plugins running. */
 const FIRST_CALLS = Math.min(20, LAZY);
 
@@ -25,8 +23,7 @@ function idleDaemon(count: number, config: Record<string, unknown> = {}): Promis
       for (let i = 0; i < count; i++) {
         const pluginDir = join(dir, 'plugins', name(i));
         mkdirSync(pluginDir, { recursive: true });
-        writeFileSync(join(pluginDir, 'plugin.json'), JSON.stringify({ name: name(i), version: '1.0.0', main: 'index.mjs', activation: 'lazy', idleStopMs: 600_000 }));
-        writeFileSync(join(pluginDir, 'index.mjs'), PROTOCOL_PLUGIN);
+        layProtocolPlugin(pluginDir, name(i), { activation: 'lazy', idleStopMs: 600_000 });
       }
     },
     ready: async (client) => {
@@ -34,7 +31,6 @@ function idleDaemon(count: number, config: Record<string, unknown> = {}): Promis
       return plugins.length === count && plugins.every((p) => p.state === 'stopped' && p.reason === 'idle');
     },
     fn: async ({ client, pid }) => {
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const usage = await idleUsage(pid, IDLE_SECONDS);
       const firstMs: number[] = [];
       const runningMs: number[] = [];
@@ -61,7 +57,7 @@ export async function lazySection(): Promise<void> {
   const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
   const pct = (n: number) => `${n.toFixed(2)} %`;
   printTable(
-    `Lazy: the daemon idle for ${IDLE_SECONDS} s (after ${SETTLE_MS / 1000} s to settle), sampled every second`,
+    `Lazy: the daemon idle for ${IDLE_SECONDS} s (after ${SETTLE_SECONDS} s to settle), sampled every second`,
     ['what', 'daemon CPU (avg / max of 1 s)', 'daemon RSS (avg / max)'],
     [
       [`warden daemon + ${LAZY} lazy plugins, at rest`, `${pct(lazy.cpuPercent)} / ${pct(lazy.maxCpuPercent)}`, `${mb(lazy.rssBytes)} / ${mb(lazy.maxRssBytes)}`],

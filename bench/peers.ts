@@ -1,18 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createLineReader } from '../dist/rpc/line-reader.js';
+import { protocolPluginFile } from './protocol-plugin.js';
 import type { Call } from './stats.js';
 
-export const BARE_ECHO = fileURLToPath(new URL('./bare-echo.js', import.meta.url));
-
-/** The baseline: a bare NDJSON client over a bare child's pipe; no library on either side. */
+/** The baseline: a bare NDJSON client over a bare child's pipe, the child running the bench's protocol plugin. */
 export class BarePeer {
   readonly child: ChildProcess;
   private readonly pending = new Map<number, (value: unknown) => void>();
   private nextId = 1;
 
   constructor() {
-    this.child = spawn(process.execPath, [BARE_ECHO], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
+    this.child = spawn(process.execPath, [protocolPluginFile()], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
     const reader = createLineReader({
       onLine: (line) => {
         const response = JSON.parse(line) as { id: number; result: unknown };

@@ -12,6 +12,14 @@ function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 }
 
+/**
+ * Quiet time before an idle figure is sampled, for every parent alike: a node process's first ~35 s after a
+ * burst of work still hold its aftermath (V8's memory reducer runs its mark-compacts about 30 s after it),
+ * which is not what the process costs at rest. The window after it still holds V8's regular old-generation
+ * collections (one every ~40 s in an idle daemon).
+ */
+export const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 40);
+
 export interface IdleUsage {
   cpuPercent: number;
   maxCpuPercent: number;
@@ -19,8 +27,9 @@ export interface IdleUsage {
   maxRssBytes: number;
 }
 
-/** A process's CPU (% of one core) and RSS, sampled every second for `seconds`. */
+/** A process's CPU (% of one core) and RSS, sampled every second for `seconds` after SETTLE_SECONDS of quiet. */
 export async function idleUsage(pid: number, seconds: number): Promise<IdleUsage> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
   const firstTicks = cpuTicks(pid);
   let lastTicks = firstTicks;
   let maxCpu = 0;
