@@ -11,6 +11,12 @@ export const TOPIC_RE = new RegExp(`^${TOPIC}$`);
 /** A subscription: a topic, or `prefix.*` (what a manifest `subscribes` accepts). */
 export const TOPIC_PATTERN_RE = new RegExp(`^${TOPIC}(\\.\\*)?$`);
 
+/** Topics the daemon itself publishes (`warden.lifecycle`): no plugin may emit one, nor the operator publish one. */
+export const DAEMON_TOPIC_PREFIX = 'warden.';
+
+/** Every state change of every plugin: `{plugin, from, to, reason}` (docs/protocol.md, "Events"). */
+export const LIFECYCLE_TOPIC = 'warden.lifecycle';
+
 /** "item.fetched" matches "item.fetched"; "item.*" matches "item.fetched" and "item.raw.x" (any deeper topic under the prefix) but not "item" itself; "*" alone is not a valid pattern (the manifest schema already refuses it). */
 export function topicMatches(pattern: string, topic: string): boolean {
   if (pattern.endsWith('.*')) {

@@ -1,4 +1,4 @@
-import { TOPIC_RE } from '../bus/topics.js';
+import { DAEMON_TOPIC_PREFIX, TOPIC_RE } from '../bus/topics.js';
 import type { LogSystem } from '../logging/index.js';
 import { isLevelName } from '../logging/index.js';
 import {
@@ -15,6 +15,7 @@ import {
   type NameParams,
   type PluginActionName,
   type PluginCallParams,
+  type PluginDescription,
   type PluginDetails,
   type PluginStatus,
   type PublishResult,
@@ -47,6 +48,9 @@ export type ControlMethods = {
   [Method.LogsTail]: (params?: LogsTailParams) => LogsTailResult;
   [Method.EventsPublish]: (params: EventsPublishParams) => PublishResult;
   [Method.DaemonReload]: (params?: NoParams) => ReloadResult;
+  [Method.PluginDescribe]: (params: NameParams) => PluginDescription;
+  /** An OpenRPC document (https://spec.open-rpc.org) of every plugin's methods that a call would reach. */
+  [Method.RpcDiscover]: (params?: NoParams) => Record<string, unknown>;
 };
 export type ControlParams<M extends MethodName> = Parameters<ControlMethods[M]>[0];
 export type ControlResult<M extends MethodName> = ReturnType<ControlMethods[M]>;
@@ -92,10 +96,13 @@ export function controlMethods(api: DaemonApi): ControlHandlers {
       sampling: supervisor.lastSamplingPass,
     }),
     [Method.PluginGet]: (params) => supervisor.details(requireName(params)),
+    [Method.PluginDescribe]: (params) => supervisor.describe(requireName(params)),
+    [Method.RpcDiscover]: () => supervisor.discover(api.version),
     [Method.EventsPublish]: (params) => {
       const p = asObject(params);
       const topic = requireString(p, 'topic');
       if (!TOPIC_RE.test(topic)) throw invalid(`params.topic: not a topic: ${JSON.stringify(topic)}`);
+      if (topic.startsWith(DAEMON_TOPIC_PREFIX)) throw invalid(`params.topic: ${JSON.stringify(topic)} is the daemon's own (topics starting with "${DAEMON_TOPIC_PREFIX}")`);
       return supervisor.publish(topic, p.data ?? null);
     },
     [Method.PluginCall]: (params) => {

@@ -5,11 +5,12 @@
 import path from 'node:path';
 import semver from 'semver';
 import * as z from 'zod';
-import { TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
+import { DAEMON_TOPIC_PREFIX, TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
 import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE } from '../protocol/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
+import { methodProblems } from './method-schemas.js';
 import type { Manifest } from './types.js';
 
 export { PLUGIN_KINDS };
@@ -38,6 +39,21 @@ const range = () =>
   });
 const topics = (re: RegExp, what: string) =>
   z.array(z.string().regex(re, { error: (iss) => `${show(iss.input)} is not a topic (${what})` })).default([]);
+
+/** A JSON Schema: an object (its own keywords are Ajv's to check) or true/false. */
+const jsonSchema = () =>
+  z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: (iss) => `expected a JSON Schema (an object or a boolean), got ${show(iss.input)}` });
+
+/** One entry of `methods`. */
+const methodSpecSchema = z.strictObject({
+  description: z.string().default('').meta({ description: 'What the method does.' }),
+  params: jsonSchema().optional().meta({ description: 'JSON Schema of its params: a call that does not fit is answered -32602 by the daemon.' }),
+  result: jsonSchema().optional().meta({ description: 'JSON Schema of its result.' }),
+  examples: z
+    .array(z.strictObject({ name: z.string().optional(), params: z.unknown(), result: z.unknown().optional() }))
+    .default([])
+    .meta({ description: 'Params with the result they give: checked against the schemas by `warden plugin validate`, and run by `warden plugin test`.' }),
+});
 
 const MAIN_OR_COMMAND = 'plugin.json: exactly one of "main" and "command" is required';
 
@@ -111,7 +127,14 @@ export const manifestSchema = z
       )
       .default([]),
     subscribes: topics(TOPIC_PATTERN_RE, 'dot-separated words, may end with ".*"'),
-    emits: topics(TOPIC_RE, 'dot-separated words'),
+    emits: z
+      .array(
+        z
+          .string()
+          .regex(TOPIC_RE, { error: (iss) => `${show(iss.input)} is not a topic (dot-separated words)` })
+          .refine((t) => !t.startsWith(DAEMON_TOPIC_PREFIX), { error: (iss) => `${show(iss.input)} is the daemon's own (topics starting with "${DAEMON_TOPIC_PREFIX}")` }),
+      )
+      .default([]),
     config: z
       .record(z.string(), z.unknown())
       .default({})
@@ -123,6 +146,15 @@ export const manifestSchema = z
     idleStopMs: posInt()
       .default(DEFAULT_IDLE_STOP_MS)
       .meta({ description: 'A lazy plugin is stopped after this long without calls or events (in-flight calls count).' }),
+    methods: z
+      .record(
+        nonEmpty().refine((m) => !m.startsWith('warden.') && !m.startsWith('rpc.'), {
+          error: (iss) => `${show(iss.input)} is reserved (methods starting with "warden." or "rpc.")`,
+        }),
+        methodSpecSchema,
+      )
+      .default({})
+      .meta({ description: 'The methods it serves, described: served as OpenRPC (rpc.discover) and used to validate calls.' }),
   })
   .superRefine((m, ctx) => {
     if ((m.main === undefined) === (m.command === undefined)) {
@@ -155,6 +187,8 @@ export function validateManifest(raw: unknown): ValidateResult {
   for (const problem of [...crossFieldProblems(raw as Record<string, unknown>), enginesProblem(raw as Record<string, unknown>)]) {
     if (problem && !problems.includes(problem)) problems.push(problem);
   }
+  // Schemas and examples are checked for every method entry that is well formed, whatever else is wrong.
+  for (const problem of methodProblems(wellFormedMethods(raw as Record<string, unknown>))) if (!problems.includes(problem)) problems.push(problem);
   if (!parsed.success || problems.length > 0) return invalid(problems);
   const m = parsed.data;
   const manifest: Manifest = {
@@ -179,6 +213,7 @@ export function validateManifest(raw: unknown): ValidateResult {
     config: m.config,
     activation: m.activation,
     idleStopMs: m.idleStopMs,
+    methods: m.methods as Manifest['methods'],
   };
   return { ok: true, manifest };
 }
@@ -186,6 +221,18 @@ export function validateManifest(raw: unknown): ValidateResult {
 function invalid(problems: string[]): ValidateResult {
   const list = problems.length > 0 ? problems : ['plugin.json: invalid'];
   return { ok: false, reason: list.join('; '), problems: list };
+}
+
+/** The entries of a raw `methods` that parse on their own (the rest already have their problems listed). */
+function wellFormedMethods(raw: Record<string, unknown>): Manifest['methods'] {
+  const methods = raw['methods'];
+  if (methods === null || typeof methods !== 'object' || Array.isArray(methods)) return {};
+  const out: Manifest['methods'] = {};
+  for (const [name, spec] of Object.entries(methods)) {
+    const parsed = methodSpecSchema.safeParse(spec);
+    if (parsed.success) out[name] = parsed.data as Manifest['methods'][string];
+  }
+  return out;
 }
 
 /** The schema's own checks across fields, on the raw input (they must not wait for the rest to be valid). */

@@ -9,6 +9,25 @@ export interface Schedule {
   params: unknown;
 }
 
+/** A JSON Schema (draft-07 and 2020-12's common subset: what OpenRPC and MCP both read), or true/false. */
+export type JsonSchema = boolean | Record<string, unknown>;
+
+/** One example of a method: params it takes and (when given) the result they give. */
+export interface MethodExample {
+  name?: string;
+  params: unknown;
+  result?: unknown;
+}
+
+/** One entry of `methods` (docs/manifest.md, "methods"): what the method does, takes and gives. */
+export interface MethodSpec {
+  description: string;
+  /** Its params' schema: a call whose params fail it is answered -32602 by the daemon, never reaching the plugin. */
+  params?: JsonSchema;
+  result?: JsonSchema;
+  examples: MethodExample[];
+}
+
 /** A validated `plugin.json`, with defaults applied. */
 export interface Manifest {
   name: string;
@@ -30,6 +49,8 @@ export interface Manifest {
   /** eager (default): started with the daemon; lazy: started when first needed, stopped after `idleStopMs` idle. */
   activation: Activation;
   idleStopMs: number;
+  /** The methods it describes (possibly fewer than it serves): schemas, examples, descriptions. */
+  methods: Record<string, MethodSpec>;
 }
 
 /** One folder under pluginsDir that holds a plugin.json: either a valid manifest or the reason it is not. */

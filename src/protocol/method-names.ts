@@ -18,6 +18,8 @@ export const Method = {
   LogsTail: 'logs.tail',
   EventsPublish: 'events.publish',
   DaemonReload: 'daemon.reload',
+  PluginDescribe: 'plugin.describe',
+  RpcDiscover: 'rpc.discover',
 } as const;
 export type MethodName = (typeof Method)[keyof typeof Method];
 

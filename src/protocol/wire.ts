@@ -165,3 +165,24 @@ export interface ReloadResult {
   /** Applied, but with something the operator should know (keys that only take effect at the next start…); absent when none. */
   warnings?: string[];
 }
+
+/** One method of a plugin as `plugin.describe` gives it (docs/control-api.md, "plugin.describe"). */
+export interface MethodDescription {
+  name: string;
+  description: string;
+  /** The JSON Schema of its params from the manifest's `methods`; null when the manifest does not describe it. */
+  params: unknown;
+  result: unknown;
+  examples: Array<{ name?: string; params: unknown; result?: unknown }>;
+  /** Whether the running instance listed it in its handshake; null when the plugin is not running. */
+  served: boolean | null;
+}
+
+/** `plugin.describe`'s result. */
+export interface PluginDescription {
+  name: string;
+  version: string;
+  description: string;
+  state: PluginState;
+  methods: MethodDescription[];
+}

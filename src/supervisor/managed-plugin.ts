@@ -1,6 +1,7 @@
 import { onDemand, type Demand } from '../policies/activation.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
+import { paramsProblem } from '../manifest/method-schemas.js';
 import type { PluginDefinition } from './definition.js';
 import { describeStatus } from './facts.js';
 import type { HostLike } from './host-like.js';
@@ -129,6 +130,7 @@ export class ManagedPlugin extends PluginLifecycle {
   private reloadFailed(cause: string): void {
     this.set({ reason: `reload failed: ${cause}`, lastError: { time: this.nowIso(), kind: 'reload', message: cause } });
     this.log().warn(`${this.facts.reason}; the running version keeps serving`);
+    this.restChanged(); // no state change, but watchers (warden.lifecycle) hear of it
   }
 
   /** First start at daemon start-up: only plugins that are neither invalid nor disabled. */
@@ -214,8 +216,9 @@ export class ManagedPlugin extends PluginLifecycle {
     this.abortStart();
     return this.exclusive(async () => {
       if (this.state === 'invalid' || this.env.store.get(this.name)?.disabled) return;
-      if (this.state !== 'disabled') await this.halt('disabled');
+      // The reason first: whoever hears of the change (warden.lifecycle) hears why.
       this.set({ reason });
+      if (this.state !== 'disabled') await this.halt('disabled');
       await this.env.store.setDisabled(this.name, reason);
     });
   }
@@ -284,9 +287,13 @@ export class ManagedPlugin extends PluginLifecycle {
 
   /**
    * A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer.
-   * A lazy plugin at rest is started first, the call waiting for it (activate).
+   * A lazy plugin at rest is started first, the call waiting for it (activate). Params are checked first
+   * against the method's schema in the manifest (-32602 naming the field).
    */
   async call(method: string, params: unknown, timeoutMs?: number): Promise<unknown> {
+    // Params that do not fit the method's schema never reach the plugin (nor start a lazy one).
+    const problem = this.manifest ? paramsProblem(this.manifest, method, params) : null;
+    if (problem) throw new RpcError(ErrorCodes.InvalidParams, problem);
     if (this.state !== 'running' || !this.host) await this.activate();
     const host = this.host!;
     const timeout = timeoutMs ?? this.definition.settings.callTimeoutMs;
@@ -310,6 +317,11 @@ export class ManagedPlugin extends PluginLifecycle {
       () => this.deliverEvent(event),
       () => false,
     );
+  }
+
+  /** The methods its running instance listed in its handshake; null when it is not running. */
+  get servedMethods(): readonly string[] | null {
+    return this.state === 'running' && this.host ? this.host.methods : null;
   }
 
   /** Whether a demand now would be served (it runs, or it is lazy and would start): schedules run then. */

@@ -1,4 +1,5 @@
 import type { BusEvent, EventBus, PublishResult, SubscriberStats } from '../bus/event-bus.js';
+import { LIFECYCLE_TOPIC } from '../bus/topics.js';
 import { mayCall } from '../graph/index.js';
 import type { PluginRequests } from '../host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
@@ -77,6 +78,11 @@ export class Router {
       return;
     }
     this.bus.publish({ topic, data, source: caller });
+  }
+
+  /** A state change, published by the daemon itself on `warden.lifecycle`. */
+  lifecycle(change: { plugin: string; from: string; to: string; reason: string | null }): void {
+    this.bus.publish({ topic: LIFECYCLE_TOPIC, data: change, source: 'warden' });
   }
 
   /** `events.publish` from the operator: any topic, to every subscriber it matches. */

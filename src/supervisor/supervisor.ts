@@ -9,6 +9,7 @@ import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
 import { loadPlugin } from '../manifest/discover.js';
+import { describeMethods, openRpcDocument } from '../manifest/openrpc.js';
 import { approve, beyondBaseline, operatorFieldsOf, reloadRefusedReason, waitingReason } from '../policies/approval.js';
 import { startConcurrency, StartSlots } from '../policies/start-slots.js';
 import { effectivePermissions, realPath } from '../sandbox/permissions.js';
@@ -18,7 +19,7 @@ import { nodeOf } from './graph-node.js';
 import { ManagedPlugin, type PluginDefinition, type PluginEnvironment } from './managed-plugin.js';
 import { DependencyReadiness } from './readiness.js';
 import { Router, unknownPlugin } from './routing.js';
-import type { PluginState, PluginStatus } from '../protocol/index.js';
+import type { PluginDescription, PluginState, PluginStatus } from '../protocol/index.js';
 
 /** All plugins of one daemon: who they are, how they reach each other, and starting and stopping them together. */
 export class Supervisor {
@@ -35,6 +36,8 @@ export class Supervisor {
   /** Orders, cycles and dependents, worked out again only when the plugin set or a dependency changes. */
   private readonly graph = new DependencyGraph();
   private shuttingDown = false;
+  /** The time of the last failed reload each plugin had published on warden.lifecycle. */
+  private readonly reloadFailuresTold = new Map<string, string>();
 
   constructor(config: Config, env: Omit<PluginEnvironment, 'quotas' | 'onStateChange' | 'onStateOrDefinition' | 'sandbox'>) {
     this.config = config;
@@ -63,7 +66,10 @@ export class Supervisor {
       ...env,
       quotas: this.monitor,
       sandbox: sandboxSettings(config),
-      onStateChange: (name, from, to) => this.followDependencies(name, from, to),
+      onStateChange: (name, from, to) => {
+        this.followDependencies(name, from, to);
+        this.publishLifecycle(name, from, to);
+      },
       onStateOrDefinition: (name) => this.readiness.refresh(name),
       onDefinition: (name) => {
         const plugin = this.plugins.get(name);
@@ -131,6 +137,26 @@ export class Supervisor {
       schedules: this.schedules.get(name)?.status() ?? [],
       events: this.router.eventStats(name),
     };
+  }
+
+  /** `plugin.describe`: its methods, as its manifest describes them and as its running instance serves them. */
+  describe(name: string): PluginDescription {
+    const plugin = this.get(name);
+    const status = plugin.status();
+    const manifest = plugin.manifest;
+    return {
+      name,
+      version: status.version ?? manifest?.version ?? '',
+      description: manifest?.description ?? '',
+      state: status.state,
+      methods: manifest ? describeMethods(manifest, plugin.servedMethods) : [],
+    };
+  }
+
+  /** `rpc.discover`: one OpenRPC document of the methods a call would reach (running plugins, and lazy ones at rest). */
+  discover(version: string): Record<string, unknown> {
+    const reachable = [...this.plugins.values()].filter((p) => p.state === 'running' || p.availableOnDemand).sort((a, b) => a.name.localeCompare(b.name));
+    return openRpcDocument(reachable.map((p) => this.describe(p.name)), version);
   }
 
   statuses(): PluginStatus[] {
@@ -272,7 +298,20 @@ export class Supervisor {
    * Dependents follow their dependencies: they wait while one is down and start when all are up (or it
    * is lazy and at rest: available on demand).
    */
-  private followDependencies(name: string, _from: PluginState, to: PluginState): void {
+  /** Every state change on the bus as `warden.lifecycle`, so a plugin can watch the others (a notifier, a dashboard). */
+  private publishLifecycle(name: string, from: PluginState, to: PluginState): void {
+    const status = this.plugins.get(name)?.status();
+    if (!status) return;
+    if (from === to) {
+      // Without a state change only a failed reload is news (the old version keeps serving), once each.
+      const failed = status.lastError?.kind === 'reload' ? status.lastError.time : null;
+      if (failed === null || this.reloadFailuresTold.get(name) === failed) return;
+      this.reloadFailuresTold.set(name, failed);
+    }
+    this.router.lifecycle({ plugin: name, from, to, reason: status.reason });
+  }
+
+    private followDependencies(name: string, _from: PluginState, to: PluginState): void {
     if (this.shuttingDown) return;
     const dependency = this.plugins.get(name);
     if (to === 'running' || dependency?.availableOnDemand) {

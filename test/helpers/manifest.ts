@@ -18,6 +18,7 @@ export function testManifest(extra: Partial<Manifest> = {}): Manifest {
     config: {},
     activation: 'eager',
     idleStopMs: 300_000,
+    methods: {},
     ...extra,
   };
 }

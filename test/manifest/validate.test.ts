@@ -30,6 +30,7 @@ describe('good manifests', () => {
         config: {},
         activation: 'eager',
         idleStopMs: 300_000,
+        methods: {},
       },
     });
   });
@@ -58,6 +59,7 @@ describe('good manifests', () => {
       config: { feeds: [] },
       activation: 'lazy',
       idleStopMs: 300000,
+      methods: { poll: { description: 'fetches', params: { type: 'object' }, result: {}, examples: [{ params: {} }] } },
     };
     const r = validateManifest(full);
     expect(r.ok).toBe(true);

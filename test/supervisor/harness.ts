@@ -116,6 +116,8 @@ export class Harness {
       metrics: noMetrics,
       sandbox: { protectedPaths: [], tmpMb: 16, require: false },
       onStateChange: (_name, from, to) => {
+        // The same state twice is a notice (a lazy rest, a failed reload), not a transition.
+        if (from === to) return;
         this.transitions.push(`${from}>${to}`);
         transitionsSeen.add(`${from}>${to}`);
       },

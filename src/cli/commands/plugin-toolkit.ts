@@ -1,18 +1,21 @@
 /** `warden plugin …` (docs/control-api.md, "Commands"): the commands about one plugin's package and permissions. */
 import type { Command } from 'commander';
 import { registerPermissionActions } from './grant.js';
+import { registerDescribe } from './plugin-describe.js';
 
 /** Adds the `plugin` command and its subcommands. */
 export function registerPluginToolkit(program: Command): void {
   const plugin = program
     .command('plugin')
-    .description("approve or withdraw the permissions a plugin's manifest asks for")
+    .description("a plugin's permissions (grant, revoke) and its methods (describe)")
     .addHelpText(
       'after',
       `
 Examples:
   $ warden plugin grant file-connector
-  $ warden plugin revoke file-connector`,
+  $ warden plugin revoke file-connector
+  $ warden plugin describe echo`,
     );
   registerPermissionActions(plugin);
+  registerDescribe(plugin);
 }

@@ -1,0 +1,81 @@
+/**
+ * The JSON Schemas of a manifest's `methods` (docs/manifest.md, "methods"), compiled with Ajv: whether
+ * each schema compiles and each example fits it (at validation), and whether a call's params fit (at the
+ * daemon's edge, before a call reaches the plugin). Ajv is loaded the first time a manifest has a schema.
+ */
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { JsonSchema, Manifest, MethodSpec } from './types.js';
+
+type AjvInstance = { compile(schema: JsonSchema): ValidateFunction };
+
+let ajv: AjvInstance | null = null;
+
+// Why: one Ajv for every plugin, made at first need (its import costs the daemon's boot ~20 ms otherwise).
+// Formats are not checked (no format plugin is loaded) and unknown keywords are allowed, as in draft-07.
+function validator(): AjvInstance {
+  if (ajv) return ajv;
+  const require = createRequire(import.meta.url);
+  const Ajv = (require('ajv') as { default: new (options: Record<string, unknown>) => AjvInstance }).default;
+  ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, validateSchema: true });
+  return ajv;
+}
+
+/** Ajv's errors as one line per problem, each naming the field under `root` ("params.limit: must be integer"). */
+export function describeSchemaErrors(root: string, errors: readonly ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const at = root + e.instancePath.replaceAll('/', '.');
+    if (e.keyword === 'required') return `${at}.${(e.params as { missingProperty: string }).missingProperty}: is required`;
+    if (e.keyword === 'additionalProperties') return `${at}.${(e.params as { additionalProperty: string }).additionalProperty}: is not allowed`;
+    return `${at}: ${e.message ?? 'is invalid'}`;
+  });
+}
+
+// Why: a schema that does not compile is a manifest problem, named by its field.
+function compile(schema: JsonSchema, where: string, problems: string[]): ValidateFunction | null {
+  try {
+    return validator().compile(schema);
+  } catch (error) {
+    problems.push(`plugin.json: ${where}: not a valid JSON Schema (${(error as Error).message})`);
+    return null;
+  }
+}
+
+/** Every problem with the methods' schemas and examples, one line each, naming the field. */
+export function methodProblems(methods: Record<string, MethodSpec>): string[] {
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(methods)) {
+    const params = spec.params === undefined ? null : compile(spec.params, `methods.${name}.params`, problems);
+    const result = spec.result === undefined ? null : compile(spec.result, `methods.${name}.result`, problems);
+    spec.examples.forEach((example, i) => {
+      const at = `plugin.json: methods.${name}.examples[${i}]`;
+      if (params && !params(example.params)) problems.push(...describeSchemaErrors(`${at}.params`, params.errors));
+      if (result && example.result !== undefined && !result(example.result)) problems.push(...describeSchemaErrors(`${at}.result`, result.errors));
+    });
+  }
+  return problems;
+}
+
+const compiled = new WeakMap<Manifest, Map<string, ValidateFunction>>();
+
+// Why: the params validators of one manifest, compiled once (a manifest object lives as long as its definition).
+function paramsValidators(manifest: Manifest): Map<string, ValidateFunction> {
+  let validators = compiled.get(manifest);
+  if (validators) return validators;
+  validators = new Map();
+  for (const [name, spec] of Object.entries(manifest.methods)) {
+    if (spec.params === undefined) continue;
+    const fn = compile(spec.params, name, []);
+    if (fn) validators.set(name, fn);
+  }
+  compiled.set(manifest, validators);
+  return validators;
+}
+
+/** Why a call's params do not fit the method's schema ("params.limit: must be integer; …"), or null when they do or it has none. */
+export function paramsProblem(manifest: Manifest, method: string, params: unknown): string | null {
+  if (!Object.hasOwn(manifest.methods, method) || manifest.methods[method]!.params === undefined) return null;
+  const validate = paramsValidators(manifest).get(method);
+  if (!validate || validate(params ?? {})) return null;
+  return describeSchemaErrors('params', validate.errors).join('; ');
+}
