@@ -1,13 +1,14 @@
 /** `warden plugin …` (docs/control-api.md, "Commands"): the commands about one plugin's package and permissions. */
 import type { Command } from 'commander';
 import { registerPermissionActions } from './grant.js';
+import { registerAudit } from './plugin-audit.js';
 import { registerDescribe } from './plugin-describe.js';
 
 /** Adds the `plugin` command and its subcommands. */
 export function registerPluginToolkit(program: Command): void {
   const plugin = program
     .command('plugin')
-    .description("a plugin's permissions (grant, revoke) and its methods (describe)")
+    .description("a plugin's permissions (grant, revoke), its methods (describe), and what its code uses (audit)")
     .addHelpText(
       'after',
       `
@@ -17,5 +18,6 @@ Examples:
   $ warden plugin describe echo`,
     );
   registerPermissionActions(plugin);
+  registerAudit(plugin);
   registerDescribe(plugin);
 }
