@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { registerPermissionActions } from './grant.js';
 import { registerAudit } from './plugin-audit.js';
 import { registerDescribe } from './plugin-describe.js';
+import { registerPack } from './plugin-pack.js';
 
 /** Adds the `plugin` command and its subcommands. */
 export function registerPluginToolkit(program: Command): void {
   const plugin = program
     .command('plugin')
-    .description("a plugin's permissions (grant, revoke), its methods (describe), and what its code uses (audit)")
+    .description("a plugin's permissions (grant, revoke), its methods (describe), what its code uses (audit), and its package (pack)")
     .addHelpText(
       'after',
       `
@@ -20,4 +21,5 @@ Examples:
   registerPermissionActions(plugin);
   registerAudit(plugin);
   registerDescribe(plugin);
+  registerPack(plugin);
 }
