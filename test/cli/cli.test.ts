@@ -301,11 +301,11 @@ describe('warden plugin grant|revoke', () => {
     expect(r.stderr).toContain(path);
   });
 
-  it('lists grant, revoke, audit and describe in its help', async () => {
+  it("lists the toolkit's commands in its help", async () => {
     const r = await runCli(['plugin', '--help'], opts());
     expect(r.code).toBe(0);
     const commands = [...r.stdout.matchAll(/^ {2}(\w+)\b/gm)].map((m) => m[1]);
-    expect(commands.filter((c) => c !== 'help')).toEqual(['grant', 'revoke', 'audit', 'describe']);
+    expect(commands.filter((c) => c !== 'help')).toEqual(['grant', 'revoke', 'new', 'validate', 'test', 'audit', 'describe', 'pack', 'install', 'remove']);
     expect(r.stdout).toContain('Examples:');
   });
 });

@@ -1,13 +1,13 @@
 /** `warden plugin audit [DIR|NAME] [--min-score N]`: the static audit of a plugin's code (docs/audit.md). */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { discoverPlugins } from '../../manifest/index.js';
 import { PLUGIN_NAME_RE } from '../../protocol/index.js';
 import { AuditManifestError, auditPlugin, type AuditReport, type Capability, type Finding } from '../../toolkit/audit/index.js';
 import { CliFailure, ExitCode, UsageError } from '../exit.js';
-import { PACKAGE_CONFIG } from '../socket.js';
 import { globals, out, outJson } from './context.js';
+import { configuredPluginsDir } from './plugins-dir.js';
 
 /** The headings of the human report, in its order. */
 const HEADINGS: Record<Capability, string> = {
@@ -72,25 +72,12 @@ async function resolveTarget(target: string | undefined): Promise<string> {
   const given = path.resolve(target ?? '.');
   if (isFolder(given)) return given;
   if (target === undefined || !PLUGIN_NAME_RE.test(target)) throw new UsageError(`warden plugin audit: ${given} is not a folder`);
-  const pluginsDir = await configuredPluginsDir();
+  const pluginsDir = await configuredPluginsDir('audit');
   const byFolder = path.join(pluginsDir, target);
   if (isFolder(byFolder)) return byFolder;
   const found = (await discoverPlugins(pluginsDir)).find((p) => p.ok && p.manifest.name === target);
   if (found) return found.dir;
   throw new UsageError(`warden plugin audit: ${target} is neither a folder nor a plugin in ${pluginsDir}`);
-}
-
-/** pluginsDir of $WARDEN_CONFIG, else of ./config/warden.yaml when present, else of the package's own config. */
-async function configuredPluginsDir(): Promise<string> {
-  const { loadConfig, resolveConfigPath, ConfigError } = await import('../../config/index.js');
-  const local = resolveConfigPath({});
-  const file = process.env['WARDEN_CONFIG'] || existsSync(local) ? local : PACKAGE_CONFIG;
-  try {
-    return loadConfig(file).pluginsDir;
-  } catch (error) {
-    const why = error instanceof ConfigError ? error.message : (error as Error).message;
-    throw new UsageError(`warden plugin audit: cannot read pluginsDir from ${file}: ${why}`);
-  }
 }
 
 /** Whether `p` is a folder (following links, as a plugin folder may be one). */

@@ -21,7 +21,8 @@ Writes NAME-VERSION.tgz and NAME-VERSION.tgz.sha256 ("HASH  FILE", as sha256sum 
 
 Examples:
   $ warden plugin pack plugins/echo
-  $ warden plugin pack plugins/echo --out /tmp --json`,
+  $ warden plugin pack plugins/echo --out packed --json
+  $ warden plugin pack feed-reader-py --out packed`,
     )
     .action(async (dir: string | undefined, options: { out?: string }, command: Command) => {
       const { json } = globals(command);

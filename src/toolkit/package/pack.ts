@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { create } from 'tar';
 import { loadPlugin } from '../../manifest/discover.js';
@@ -71,6 +71,7 @@ export async function packPlugin(dir: string, options: { outDir?: string } = {})
   const name = `${manifest.name}-${manifest.version}.tgz`;
   const file = path.join(outDir, name);
   const partial = `${file}.partial-${process.pid}`;
+  await mkdir(outDir, { recursive: true });
   try {
     await create({ gzip: { level: 9 }, file: partial, cwd: root, prefix: 'package', portable: true, mtime: PACK_MTIME, noDirRecurse: true }, files);
     await rename(partial, file);

@@ -1,0 +1,205 @@
+/**
+ * `warden plugin install SPEC`: a plugin from a folder, a `.tgz` (npm's layout) or `npm:PACKAGE[@RANGE]`
+ * into pluginsDir. It is checked (sha256, or the registry's integrity), unpacked and validated in a staging
+ * folder inside pluginsDir whose dot name discovery and hot reload never look at, its own dependencies are
+ * installed there (Node from its lockfile with install scripts off, Python into a venv), it is audited,
+ * and then it appears under its name with one rename. Whatever fails, the staging folder goes.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, lstat, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { extract } from 'tar';
+import { loadPlugin } from '../../manifest/discover.js';
+import type { Manifest } from '../../manifest/types.js';
+import { auditPlugin } from '../audit/index.js';
+
+const run = promisify(execFile);
+
+/** The most a tarball may unpack to: a bigger one is refused (a decompression bomb). */
+export const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
+/** How long one dependency install (npm, pip) may take. */
+const INSTALL_TIMEOUT_MS = 10 * 60_000;
+
+/** An install refused for a reason the operator can act on (exit 1), as opposed to a bug. */
+export class InstallError extends Error {
+  override readonly name = 'InstallError';
+}
+
+export interface InstallOptions {
+  pluginsDir: string;
+  /** The tarball's expected sha256 (hex), for a `.tgz` or an npm package. */
+  sha256?: string;
+  /** The npm registry to fetch `npm:` packages from (npm's own default otherwise). */
+  registry?: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface InstallResult {
+  name: string;
+  version: string;
+  dir: string;
+  source: string;
+  /** The tarball's sha256 and npm integrity, when installed from one. */
+  sha256: string | null;
+  integrity: string | null;
+  /** How its dependencies were installed, if it has any. */
+  dependencies: string | null;
+  audit: { score: number; undeclared: number };
+  /** What it asks for beyond its own folder: the operator approves it with `warden plugin grant NAME`. */
+  asks: string[];
+}
+
+// Why: one hash of a file, hex or npm's base64 form.
+async function digest(file: string, algorithm: 'sha256' | 'sha512', encoding: 'hex' | 'base64'): Promise<string> {
+  return createHash(algorithm).update(await readFile(file)).digest(encoding);
+}
+
+// Why: `npm pack` fetches a registry tarball and checks it against the registry's integrity; the bytes are checked again here.
+async function fetchFromNpm(spec: string, into: string, options: InstallOptions): Promise<{ file: string; integrity: string }> {
+  const args = ['pack', spec, '--json', '--pack-destination', into, '--ignore-scripts', ...(options.registry ? ['--registry', options.registry] : [])];
+  let stdout: string;
+  try {
+    ({ stdout } = await run('npm', args, { cwd: into, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 << 20 }));
+  } catch (error) {
+    const text = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').filter((l) => /ERR|error/i.test(l)).slice(-3).join('; ');
+    throw new InstallError(`npm could not fetch ${spec}: ${text || (error as Error).message}`);
+  }
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string; integrity: string }>;
+  if (!packed) throw new InstallError(`npm fetched nothing for ${spec}`);
+  const file = path.join(into, packed.filename.replace(/^@/, '').replace('/', '-'));
+  const actual = `sha512-${await digest(file, 'sha512', 'base64')}`;
+  if (actual !== packed.integrity) throw new InstallError(`${spec}: the tarball's sha512 ${actual} is not the registry's integrity ${packed.integrity}`);
+  return { file, integrity: packed.integrity };
+}
+
+// Why: unpacks npm's layout (package/…) without links, absolute paths or `..`, within MAX_UNPACKED_BYTES.
+async function unpack(file: string, into: string): Promise<void> {
+  let total = 0;
+  let refused: string | null = null;
+  try {
+    await extract({
+      file,
+      cwd: into,
+      strip: 1,
+      strict: true,
+      filter: (entryPath, entry) => {
+        const type = 'type' in entry ? entry.type : 'File';
+        if (type === 'SymbolicLink' || type === 'Link') {
+          refused ??= `it holds a link (${entryPath}), which an install never unpacks`;
+          return false;
+        }
+        total += 'size' in entry && typeof entry.size === 'number' ? entry.size : 0;
+        if (total > MAX_UNPACKED_BYTES) {
+          refused ??= `it unpacks to more than ${MAX_UNPACKED_BYTES / 1048576} MiB`;
+          return false;
+        }
+        return true;
+      },
+    });
+  } catch (error) {
+    throw new InstallError(`${path.basename(file)} is not a readable .tgz: ${(error as Error).message}`);
+  }
+  if (refused) throw new InstallError(`${path.basename(file)} refused: ${refused}`);
+}
+
+// Why: the plugin's own dependencies, inside its folder only: npm from its lockfile with scripts off, Python into a venv.
+async function installDependencies(dir: string, log: (line: string) => void, registry?: string): Promise<string | null> {
+  const pkg = path.join(dir, 'package.json');
+  if (existsSync(pkg)) {
+    const manifest = JSON.parse(await readFile(pkg, 'utf8')) as { dependencies?: Record<string, string> };
+    if (manifest.dependencies && Object.keys(manifest.dependencies).length > 0) {
+      const locked = existsSync(path.join(dir, 'package-lock.json')) || existsSync(path.join(dir, 'npm-shrinkwrap.json'));
+      const args = locked
+        ? ['ci', '--ignore-scripts', '--omit=dev', '--no-audit', '--no-fund']
+        : ['install', '--ignore-scripts', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'];
+      if (registry) args.push('--registry', registry);
+      log(`installing its Node dependencies: npm ${args.join(' ')}`);
+      await run('npm', args, { cwd: dir, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 << 20 }).catch((error: Error & { stderr?: string }) => {
+        throw new InstallError(`npm ${args[0]} failed in the plugin's folder: ${String(error.stderr ?? error.message).trim().split('\n').slice(-3).join('; ')}`);
+      });
+      return locked ? 'npm ci --ignore-scripts (from its lockfile)' : 'npm install --ignore-scripts (no lockfile shipped: resolved now)';
+    }
+  }
+  if (existsSync(path.join(dir, 'requirements.txt'))) {
+    log('installing its Python dependencies into .venv: python3 -m venv, then pip install -r requirements.txt');
+    try {
+      await run('python3', ['-m', 'venv', '.venv'], { cwd: dir, timeout: INSTALL_TIMEOUT_MS });
+      await run(path.join(dir, '.venv/bin/python'), ['-m', 'pip', 'install', '--no-input', '--disable-pip-version-check', '-r', 'requirements.txt'], { cwd: dir, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 << 20 });
+    } catch (error) {
+      throw new InstallError(`its Python dependencies failed to install: ${String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').slice(-3).join('; ')}`);
+    }
+    return 'a venv in .venv from requirements.txt';
+  }
+  return null;
+}
+
+/** What a manifest asks for beyond its own folder, one line each. */
+export function asksOf(manifest: Manifest): string[] {
+  const p = manifest.permissions;
+  return [
+    ...(p.network ? ['network'] : []),
+    ...(p.childProcess ? ['child processes'] : []),
+    ...p.env.map((name) => `env ${name}`),
+    ...p.fs.read.filter((r) => path.isAbsolute(r) || r.startsWith('..')).map((r) => `read ${r}`),
+    ...p.fs.write.map((w) => `write ${w}`),
+  ];
+}
+
+/** Installs `spec` into options.pluginsDir; throws InstallError with the reason, leaving nothing behind. */
+export async function installPlugin(spec: string, options: InstallOptions): Promise<InstallResult> {
+  const log = options.log ?? (() => undefined);
+  const pluginsDir = path.resolve(options.pluginsDir);
+  await mkdir(pluginsDir, { recursive: true });
+  const staging = path.join(pluginsDir, `.install-${randomBytes(6).toString('hex')}`);
+  const download = await mkdtemp(path.join(tmpdir(), 'warden-install-'));
+  try {
+    await mkdir(staging);
+    let tarball: string | null = null;
+    let integrity: string | null = null;
+    if (spec.startsWith('npm:')) {
+      ({ file: tarball, integrity } = await fetchFromNpm(spec.slice(4), download, options));
+    } else if (spec.endsWith('.tgz') || spec.endsWith('.tar.gz')) {
+      tarball = path.resolve(spec);
+      if (!existsSync(tarball)) throw new InstallError(`${tarball}: no such file`);
+      integrity = `sha512-${await digest(tarball, 'sha512', 'base64')}`;
+    } else {
+      const from = path.resolve(spec);
+      if (!existsSync(from) || !(await lstat(from)).isDirectory()) throw new InstallError(`${spec} is neither a folder, a .tgz, nor npm:PACKAGE`);
+      // Links are never copied (as a tarball's are never unpacked): one could point anywhere on the host.
+      await cp(from, staging, { recursive: true, verbatimSymlinks: true, filter: async (src) => !/(^|\/)(node_modules|\.git)$/.test(src) && !(await lstat(src)).isSymbolicLink() });
+    }
+    const sha256 = tarball ? await digest(tarball, 'sha256', 'hex') : null;
+    if (options.sha256 !== undefined) {
+      if (!sha256) throw new InstallError('--sha256 checks a tarball; a folder has none');
+      if (sha256 !== options.sha256.toLowerCase()) throw new InstallError(`sha256 mismatch: the tarball is ${sha256}, --sha256 says ${options.sha256}`);
+    }
+    if (tarball) await unpack(tarball, staging);
+    const loaded = await loadPlugin(staging);
+    if (!loaded.ok) throw new InstallError(`not a valid plugin: ${loaded.reason}`);
+    const { manifest } = loaded;
+    const target = path.join(pluginsDir, manifest.name);
+    if (existsSync(target)) throw new InstallError(`${manifest.name} is already installed at ${target} (warden plugin remove it first)`);
+    const dependencies = await installDependencies(staging, log, options.registry);
+    const audit = await auditPlugin(staging);
+    await rename(staging, target);
+    return {
+      name: manifest.name,
+      version: manifest.version,
+      dir: target,
+      source: spec,
+      sha256,
+      integrity,
+      dependencies,
+      audit: { score: audit.score, undeclared: audit.findings.filter((f) => !f.declared).length },
+      asks: asksOf(manifest),
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+    await rm(download, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,160 @@
+// warden plugin install / remove: from a folder, a .tgz (with --sha256) and an npm registry stand-in with a
+// dependency; every refusal (wrong sha256, corrupted or hostile tarball, invalid plugin, already installed)
+// leaves pluginsDir exactly as it was.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create } from 'tar';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/daemon.js';
+import { packPlugin } from '../../src/toolkit/package/pack.js';
+import { installPlugin } from '../../src/toolkit/package/install.js';
+
+const temps: string[] = [];
+let server: Server | undefined;
+afterEach(async () => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+});
+
+function temp(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `warden-install-${label}-`));
+  temps.push(dir);
+  return dir;
+}
+
+function pluginFolder(name = 'greeter', manifest: Record<string, unknown> = {}): string {
+  const dir = temp('src');
+  writeFileSync(join(dir, 'plugin.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js', ...manifest }));
+  writeFileSync(join(dir, 'index.js'), "import { definePlugin } from 'warden/sdk';\ndefinePlugin({ methods: { hi: () => 'hi' } });\n");
+  return dir;
+}
+
+async function refused(spec: string, options: Parameters<typeof installPlugin>[1]): Promise<string> {
+  const before = readdirSync(options.pluginsDir);
+  const error = await installPlugin(spec, options).then(
+    () => null,
+    (e: Error) => e,
+  );
+  expect(error?.name).toBe('InstallError');
+  expect(readdirSync(options.pluginsDir)).toEqual(before); // nothing half-installed, no staging folder
+  return error!.message;
+}
+
+describe('warden plugin install', () => {
+  it('installs a folder (without its links or node_modules), says what it asks for, and refuses a second copy', async () => {
+    const src = pluginFolder('greeter', { permissions: { network: true, env: ['TOKEN'] } });
+    mkdirSync(join(src, 'node_modules/x'), { recursive: true });
+    symlinkSync('/etc/shadow', join(src, 'shadow'));
+    const pluginsDir = temp('plugins');
+    const result = await installPlugin(src, { pluginsDir });
+    expect(result).toMatchObject({ name: 'greeter', version: '1.0.0', dir: join(pluginsDir, 'greeter'), sha256: null, asks: ['network', 'env TOKEN'] });
+    expect(result.audit.score).toBeGreaterThan(0);
+    expect(readdirSync(join(pluginsDir, 'greeter')).sort()).toEqual(['index.js', 'plugin.json']);
+    expect(await refused(src, { pluginsDir })).toContain('greeter is already installed');
+    expect(await refused(temp('empty'), { pluginsDir })).toContain('not a valid plugin');
+  });
+
+  it('installs a packed .tgz whose sha256 matches, and refuses a wrong sha256, a corrupted tarball and one holding a link', async () => {
+    const packed = await packPlugin(pluginFolder(), { outDir: temp('packed') });
+    const pluginsDir = temp('plugins');
+    expect(await refused(packed.file, { pluginsDir, sha256: '0'.repeat(64) })).toBe(`sha256 mismatch: the tarball is ${packed.sha256}, --sha256 says ${'0'.repeat(64)}`);
+    const result = await installPlugin(packed.file, { pluginsDir, sha256: packed.sha256.toUpperCase() });
+    expect(result).toMatchObject({ name: 'greeter', sha256: packed.sha256, integrity: packed.integrity });
+    rmSync(result.dir, { recursive: true });
+
+    const corrupted = join(temp('bad'), 'greeter-1.0.0.tgz');
+    writeFileSync(corrupted, readFileSync(packed.file));
+    truncateSync(corrupted, Math.floor(readFileSync(packed.file).length / 2));
+    expect(await refused(corrupted, { pluginsDir })).toMatch(/^greeter-1\.0\.0\.tgz is not a readable \.tgz/);
+
+    const hostile = temp('hostile');
+    mkdirSync(join(hostile, 'package'));
+    writeFileSync(join(hostile, 'package/plugin.json'), JSON.stringify({ name: 'greeter', version: '1.0.0', main: 'index.js' }));
+    writeFileSync(join(hostile, 'package/index.js'), '');
+    symlinkSync('/etc/shadow', join(hostile, 'package/shadow'));
+    await create({ gzip: true, file: join(hostile, 'evil.tgz'), cwd: hostile }, ['package']);
+    expect(await refused(join(hostile, 'evil.tgz'), { pluginsDir })).toBe('evil.tgz refused: it holds a link (package/shadow), which an install never unpacks');
+  });
+
+  it('installs npm:PACKAGE from a registry, checked against its integrity, with its own dependency', async () => {
+    const registry = await registryStandIn();
+    const pluginsDir = temp('plugins');
+    const result = await installPlugin('npm:warden-demo-plugin@^1.0.0', { pluginsDir, registry: registry.url });
+    expect(result).toMatchObject({ name: 'demo-plugin', version: '1.0.0', integrity: registry.integrity, dependencies: 'npm install --ignore-scripts (no lockfile shipped: resolved now)' });
+    expect(JSON.parse(readFileSync(join(pluginsDir, 'demo-plugin/node_modules/tiny-dep/package.json'), 'utf8'))).toMatchObject({ name: 'tiny-dep' });
+    expect(await refused('npm:no-such-package-here', { pluginsDir, registry: registry.url })).toMatch(/^npm could not fetch no-such-package-here/);
+  });
+
+  it('through the CLI: installs into the configured pluginsDir and removes it again; a wrong --sha256 exits 1 with nothing installed', async () => {
+    const operator = temp('operator');
+    mkdirSync(join(operator, 'config'));
+    writeFileSync(join(operator, 'config/warden.yaml'), JSON.stringify({ pluginsDir: '../plugins', stateDir: '../var' }));
+    const packed = await packPlugin(pluginFolder(), { outDir: operator });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, 'plugin', ...args], { cwd: operator, encoding: 'utf8', env: { ...process.env, WARDEN_CONFIG: '' } });
+    const wrong = cli('install', packed.file, '--sha256', 'f'.repeat(64));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('sha256 mismatch');
+    expect(wrong.stderr).toContain('nothing was installed');
+    const ok = cli('install', packed.file, '--sha256', packed.sha256);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`installed greeter 1.0.0 in ${join(operator, 'plugins/greeter')}`);
+    expect(ok.stdout).toContain('it asks for nothing beyond its own folder');
+    const removed = cli('remove', 'greeter');
+    expect(removed.status).toBe(0);
+    expect(readdirSync(join(operator, 'plugins'))).toEqual([]);
+    expect(cli('remove', 'greeter').status).toBe(1);
+    expect(existsSync(join(operator, 'plugins'))).toBe(true);
+  });
+});
+
+/** A local npm registry: packuments and tarballs for warden-demo-plugin 1.0.0 (a plugin) and tiny-dep 1.0.0 (its dependency). */
+async function registryStandIn(): Promise<{ url: string; integrity: string }> {
+  const work = temp('registry');
+  const tarballs = new Map<string, Buffer>();
+  const packuments = new Map<string, unknown>();
+  server = createServer((request, response) => {
+    const url = decodeURIComponent(request.url ?? '');
+    const tarball = tarballs.get(url);
+    if (tarball) return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
+    const packument = packuments.get(url.slice(1));
+    if (packument) return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(packument));
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  const publish = async (name: string, files: Record<string, string>, extra: Record<string, unknown> = {}): Promise<string> => {
+    const dir = join(work, name, 'package');
+    mkdirSync(dir, { recursive: true });
+    const pkg = { name, version: '1.0.0', ...extra };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    const file = join(work, `${name}.tgz`);
+    await create({ gzip: true, file, cwd: join(work, name), portable: true }, ['package']);
+    const bytes = readFileSync(file);
+    const integrity = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+    const path = `/${name}/-/${name}-1.0.0.tgz`;
+    tarballs.set(path, bytes);
+    packuments.set(name, {
+      name,
+      'dist-tags': { latest: '1.0.0' },
+      versions: { '1.0.0': { ...pkg, dist: { tarball: `${base}${path}`, integrity, shasum: createHash('sha1').update(bytes).digest('hex') } } },
+    });
+    return integrity;
+  };
+  await publish('tiny-dep', { 'index.js': 'export const tiny = 42;\n' }, { type: 'module', main: 'index.js' });
+  const integrity = await publish(
+    'warden-demo-plugin',
+    {
+      'plugin.json': JSON.stringify({ name: 'demo-plugin', version: '1.0.0', main: 'index.js' }),
+      'index.js': "import { definePlugin } from 'warden/sdk';\nimport { tiny } from 'tiny-dep';\ndefinePlugin({ methods: { tiny: () => tiny } });\n",
+    },
+    { type: 'module', dependencies: { 'tiny-dep': '1.0.0' } },
+  );
+  return { url: `${base}/`, integrity };
+}
