@@ -61,6 +61,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const supervisor = new Supervisor(config, { logs, store, clock: systemClock, capabilities, metrics });
   const startedAtMs = Date.now();
 
+  /** The hot-reload watcher, once started: `warden reload` also looks at every plugin folder again. */
+  let watcher: PluginsWatcher | null = null;
   const reload = async (): Promise<ReloadResult> => {
     let next: Config;
     try {
@@ -78,6 +80,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     config = next;
     logs.setLevel(next.logging.level);
     await supervisor.applyConfig(next);
+    await watcher?.rescan();
     const missing = await pluginsDirWarning(boundAtStart.pluginsDir, boundAtStart.hotReload.enabled);
     if (missing) warnings.push(missing);
     logger.info(`config reloaded from ${next.file}`);
@@ -117,6 +120,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const booted = supervisor.bootAll();
   if (config.hotReload.enabled) {
     running.watcher = watchPlugins(config, supervisor, logs, { dirs: discovered.map((plugin) => plugin.dir), sinceMs: discoveredAt });
+    watcher = running.watcher;
   }
   await booted;
   releaseYoungGeneration();

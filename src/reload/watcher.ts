@@ -147,6 +147,23 @@ export class PluginsWatcher {
     for (const dir of catchUp) this.debouncer.schedule(dir);
   }
 
+  /**
+   * Looks at every plugin folder again (`warden reload`), as if each had changed: the fingerprints decide.
+   * A folder swapped by two renames (an update) can leave the file watcher on the old folder's inode, so
+   * each folder is also watched afresh.
+   */
+  async rescan(): Promise<void> {
+    if (this.closed) return;
+    const dirs = new Set([...this.known.keys(), ...(await this.pluginFolders())]);
+    const fsw = this.fsw;
+    if (fsw) {
+      const watched = [...dirs].map((dir) => this.toWatched(dir));
+      fsw.unwatch(watched);
+      fsw.add(watched);
+    }
+    for (const dir of dirs) this.debouncer.schedule(dir);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);

@@ -305,7 +305,7 @@ describe('warden plugin grant|revoke', () => {
     const r = await runCli(['plugin', '--help'], opts());
     expect(r.code).toBe(0);
     const commands = [...r.stdout.matchAll(/^ {2}(\w+)\b/gm)].map((m) => m[1]);
-    expect(commands.filter((c) => c !== 'help')).toEqual(['grant', 'revoke', 'new', 'validate', 'test', 'audit', 'describe', 'pack', 'install', 'remove']);
+    expect(commands.filter((c) => c !== 'help')).toEqual(['grant', 'revoke', 'new', 'validate', 'test', 'audit', 'describe', 'pack', 'install', 'remove', 'update']);
     expect(r.stdout).toContain('Examples:');
   });
 });

@@ -2,24 +2,21 @@
 // dependency; every refusal (wrong sha256, corrupted or hostile tarball, invalid plugin, already installed)
 // leaves pluginsDir exactly as it was.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/daemon.js';
+import { startRegistry } from '../helpers/registry.js';
 import { packPlugin } from '../../src/toolkit/package/pack.js';
 import { installPlugin } from '../../src/toolkit/package/install.js';
 
 const temps: string[] = [];
-let server: Server | undefined;
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
 });
 
 function temp(label: string): string {
@@ -113,48 +110,20 @@ describe('warden plugin install', () => {
   });
 });
 
-/** A local npm registry: packuments and tarballs for warden-demo-plugin 1.0.0 (a plugin) and tiny-dep 1.0.0 (its dependency). */
+/** warden-demo-plugin 1.0.0 (a plugin) and tiny-dep 1.0.0 (its dependency), served by a registry stand-in. */
 async function registryStandIn(): Promise<{ url: string; integrity: string }> {
-  const work = temp('registry');
-  const tarballs = new Map<string, Buffer>();
-  const packuments = new Map<string, unknown>();
-  server = createServer((request, response) => {
-    const url = decodeURIComponent(request.url ?? '');
-    const tarball = tarballs.get(url);
-    if (tarball) return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
-    const packument = packuments.get(url.slice(1));
-    if (packument) return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(packument));
-    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-  const publish = async (name: string, files: Record<string, string>, extra: Record<string, unknown> = {}): Promise<string> => {
-    const dir = join(work, name, 'package');
-    mkdirSync(dir, { recursive: true });
-    const pkg = { name, version: '1.0.0', ...extra };
-    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
-    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-    const file = join(work, `${name}.tgz`);
-    await create({ gzip: true, file, cwd: join(work, name), portable: true }, ['package']);
-    const bytes = readFileSync(file);
-    const integrity = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
-    const path = `/${name}/-/${name}-1.0.0.tgz`;
-    tarballs.set(path, bytes);
-    packuments.set(name, {
-      name,
-      'dist-tags': { latest: '1.0.0' },
-      versions: { '1.0.0': { ...pkg, dist: { tarball: `${base}${path}`, integrity, shasum: createHash('sha1').update(bytes).digest('hex') } } },
-    });
-    return integrity;
-  };
-  await publish('tiny-dep', { 'index.js': 'export const tiny = 42;\n' }, { type: 'module', main: 'index.js' });
-  const integrity = await publish(
-    'warden-demo-plugin',
+  const registry = await startRegistry(temp('registry'), [
+    { name: 'tiny-dep', version: '1.0.0', files: { 'index.js': 'export const tiny = 42;\n' }, extra: { type: 'module', main: 'index.js' } },
     {
-      'plugin.json': JSON.stringify({ name: 'demo-plugin', version: '1.0.0', main: 'index.js' }),
-      'index.js': "import { definePlugin } from 'warden/sdk';\nimport { tiny } from 'tiny-dep';\ndefinePlugin({ methods: { tiny: () => tiny } });\n",
+      name: 'warden-demo-plugin',
+      version: '1.0.0',
+      files: {
+        'plugin.json': JSON.stringify({ name: 'demo-plugin', version: '1.0.0', main: 'index.js' }),
+        'index.js': "import { definePlugin } from 'warden/sdk';\nimport { tiny } from 'tiny-dep';\ndefinePlugin({ methods: { tiny: () => tiny } });\n",
+      },
+      extra: { type: 'module', dependencies: { 'tiny-dep': '1.0.0' } },
     },
-    { type: 'module', dependencies: { 'tiny-dep': '1.0.0' } },
-  );
-  return { url: `${base}/`, integrity };
+  ]);
+  closers.push(registry.close);
+  return { url: registry.url, integrity: registry.integrity.get('warden-demo-plugin@1.0.0')! };
 }

@@ -7,6 +7,7 @@ import { registerInstall } from './plugin-install.js';
 import { registerNew } from './plugin-new.js';
 import { registerPack } from './plugin-pack.js';
 import { registerPluginTest } from './plugin-test.js';
+import { registerUpdate } from './plugin-update.js';
 import { registerValidate } from './plugin-validate.js';
 
 /** Adds the `plugin` command and its subcommands. */
@@ -31,4 +32,5 @@ Examples:
   registerDescribe(plugin);
   registerPack(plugin);
   registerInstall(plugin);
+  registerUpdate(plugin);
 }

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,17 @@ import type { Manifest } from '../../manifest/types.js';
 import { auditPlugin } from '../audit/index.js';
 
 const run = promisify(execFile);
+
+/** Where an install from the npm registry records its package, for `warden plugin update`. */
+export const SOURCE_FILE = '.warden-source.json';
+
+/** What SOURCE_FILE holds. */
+export interface InstallSource {
+  package: string;
+  version: string;
+  integrity: string;
+  registry: string | null;
+}
 
 /** The most a tarball may unpack to: a bigger one is refused (a decompression bomb). */
 export const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
@@ -60,7 +71,7 @@ async function digest(file: string, algorithm: 'sha256' | 'sha512', encoding: 'h
 }
 
 // Why: `npm pack` fetches a registry tarball and checks it against the registry's integrity; the bytes are checked again here.
-async function fetchFromNpm(spec: string, into: string, options: InstallOptions): Promise<{ file: string; integrity: string }> {
+export async function fetchFromNpm(spec: string, into: string, options: InstallOptions): Promise<{ file: string; integrity: string }> {
   const args = ['pack', spec, '--json', '--pack-destination', into, '--ignore-scripts', ...(options.registry ? ['--registry', options.registry] : [])];
   let stdout: string;
   try {
@@ -78,7 +89,7 @@ async function fetchFromNpm(spec: string, into: string, options: InstallOptions)
 }
 
 // Why: unpacks npm's layout (package/…) without links, absolute paths or `..`, within MAX_UNPACKED_BYTES.
-async function unpack(file: string, into: string): Promise<void> {
+export async function unpack(file: string, into: string): Promise<void> {
   let total = 0;
   let refused: string | null = null;
   try {
@@ -108,7 +119,7 @@ async function unpack(file: string, into: string): Promise<void> {
 }
 
 // Why: the plugin's own dependencies, inside its folder only: npm from its lockfile with scripts off, Python into a venv.
-async function installDependencies(dir: string, log: (line: string) => void, registry?: string): Promise<string | null> {
+export async function installDependencies(dir: string, log: (line: string) => void, registry?: string): Promise<string | null> {
   const pkg = path.join(dir, 'package.json');
   if (existsSync(pkg)) {
     const manifest = JSON.parse(await readFile(pkg, 'utf8')) as { dependencies?: Record<string, string> };
@@ -136,6 +147,12 @@ async function installDependencies(dir: string, log: (line: string) => void, reg
     return 'a venv in .venv from requirements.txt';
   }
   return null;
+}
+
+/** The package of an npm spec: `@scope/name@^1` → `@scope/name`. */
+export function packageName(spec: string): string {
+  const at = spec.indexOf('@', 1);
+  return at < 0 ? spec : spec.slice(0, at);
 }
 
 /** What a manifest asks for beyond its own folder, one line each. */
@@ -185,6 +202,10 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
     const target = path.join(pluginsDir, manifest.name);
     if (existsSync(target)) throw new InstallError(`${manifest.name} is already installed at ${target} (warden plugin remove it first)`);
     const dependencies = await installDependencies(staging, log, options.registry);
+    if (spec.startsWith('npm:') && integrity) {
+      const source: InstallSource = { package: packageName(spec.slice(4)), version: manifest.version, integrity, registry: options.registry ?? null };
+      await writeFile(path.join(staging, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
+    }
     const audit = await auditPlugin(staging);
     await rename(staging, target);
     return {

@@ -13,7 +13,7 @@ import { loadPlugin } from '../../manifest/discover.js';
 /** npm's own fixed mtime for packed files (1985-10-26T08:15:00Z), so a tarball depends on content alone. */
 const PACK_MTIME = new Date('1985-10-26T08:15:00.000Z');
 /** Never packed: installed dependencies, caches, version control, tarballs. Python venvs are found by their pyvenv.cfg. */
-const SKIPPED = new Set(['node_modules', '__pycache__', '.git', '.venv']);
+const SKIPPED = new Set(['node_modules', '__pycache__', '.git', '.venv', '.warden-source.json']);
 
 /** The folder has no valid plugin.json: there is nothing to name the package after. */
 export class PackManifestError extends Error {

@@ -1,0 +1,113 @@
+// warden plugin install npm:… into a running daemon, then update: under load with 0 failed calls, a dry run
+// that passes over a version a dependent's range refuses, and an update that fails its start, rolled back.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { installPlugin } from '../../src/toolkit/package/install.js';
+import { bootDaemon, CLI, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
+import { waitFor } from '../helpers/wait.js';
+
+let sandbox: Sandbox | undefined;
+let daemon: TestDaemon | undefined;
+let registry: Registry | undefined;
+let work: string | undefined;
+
+afterEach(async () => {
+  await daemon?.cleanup();
+  sandbox?.remove();
+  await registry?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+  sandbox = daemon = registry = work = undefined;
+});
+
+/** One release of the demo plugin: `version()` answers its version; `broken` throws at start. */
+function release(version: string, broken = false) {
+  return {
+    name: 'warden-demo-plugin',
+    version,
+    files: {
+      'plugin.json': JSON.stringify({ name: 'demo', version, main: 'index.js' }),
+      'index.js': broken
+        ? "throw new Error('this release is broken');\n"
+        : `import { definePlugin } from 'warden/sdk';\ndefinePlugin({ methods: { version: () => '${version}', echo: (p) => p } });\n`,
+    },
+    extra: { type: 'module' },
+  };
+}
+
+/** Runs the CLI without blocking this process (the registry stand-in answers from it). */
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('warden plugin update', () => {
+  it('installs from the registry into a running daemon, updates under load without a failed call, plans past a dependent range, and rolls back a release that fails to start', { timeout: 90_000 }, async () => {
+    work = mkdtempSync(join(tmpdir(), 'warden-update-'));
+    registry = await startRegistry(work, [release('1.0.0'), release('1.1.0'), release('1.2.0', true), release('2.0.0')]);
+    ({ sandbox, daemon } = await bootDaemon({ hotReload: { enabled: true, debounceMs: 100 } }, { consumer: { manifest: { dependencies: { demo: '^1.0.0' } } } }));
+    await daemon.waitForState('consumer', 'waiting');
+    const installed = await installPlugin('npm:warden-demo-plugin@1.0.0', { pluginsDir: sandbox.pluginsDir, registry: registry.url });
+    expect(installed.integrity).toBe(registry.integrity.get('warden-demo-plugin@1.0.0'));
+    await daemon.waitForState('demo', 'running');
+    await daemon.waitForState('consumer', 'running');
+    expect(await daemon.call('demo', 'version')).toBe('1.0.0');
+
+    const cli = (...args: string[]) => ['plugin', 'update', ...args, '--socket', sandbox!.socketPath];
+    const env = { ...process.env, WARDEN_CONFIG: sandbox.configPath };
+
+    // Under load: a call every few ms while the CLI swaps 1.1.0 in.
+    let calls = 0;
+    const failures: string[] = [];
+    let loading = true;
+    const load = (async () => {
+      while (loading) {
+        calls += 1;
+        await daemon!.call('demo', 'echo', { n: calls }).catch((error: Error) => failures.push(error.message));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const update = await runCli(cli('demo', '--to', '1.1.0'), env);
+    loading = false;
+    await load;
+    expect(update.stderr).toBe('');
+    expect(update.status).toBe(0);
+    expect(update.stdout).toBe('demo: updated 1.0.0 -> 1.1.0, serving\n');
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(10);
+    expect(await daemon.call('demo', 'version')).toBe('1.1.0');
+
+    const plan = await runCli([...cli('demo', '--dry-run'), '--json'], env);
+    expect(plan.status).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({
+      from: '1.1.0',
+      to: '1.2.0',
+      outcome: 'planned',
+      rejected: [{ version: '2.0.0', why: 'consumer depends on demo ^1.0.0' }],
+    });
+
+    const broken = await runCli(cli('demo'), env);
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toMatch(/^demo: 1\.2\.0 failed to start \(.*this release is broken.*\); rolled back to 1\.1\.0, which kept serving/);
+    expect(await daemon.call('demo', 'version')).toBe('1.1.0');
+    expect(JSON.parse(readFileSync(join(sandbox.pluginsDir, 'demo/plugin.json'), 'utf8')).version).toBe('1.1.0');
+    expect(readdirSync(sandbox.pluginsDir).sort()).toEqual(['consumer', 'demo']);
+    await waitFor('demo to serve 1.1.0 from its restored folder', async () => (await daemon!.status('demo')).state === 'running');
+
+    const removed = await runCli(['plugin', 'remove', 'demo'], env);
+    expect(removed.status).toBe(0);
+    await waitFor('demo to be gone from the daemon', async () => {
+      const { plugins } = await daemon!.request<{ plugins: Array<{ name: string }> }>('status');
+      return !plugins.some((p) => p.name === 'demo');
+    });
+  });
+});
