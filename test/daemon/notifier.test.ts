@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootDaemon, REPO, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
+import { spawnSync } from 'node:child_process';
+import { bootDaemon, CLI, REPO, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let sandbox: Sandbox | undefined;
@@ -62,9 +63,17 @@ describe('plugins/notifier', () => {
     expect(hook.bodies.map((b) => b.kind)).toEqual(['disabled', 'disabled']);
   });
 
-  it('waits for the operator to approve its network, like any plugin that asks for more than its folder', async () => {
+  it('waits for the operator to approve its network, and the grant shows its audit', async () => {
     ({ sandbox, daemon } = await bootDaemon({}, { notifier: { from: join(REPO, 'plugins/notifier') } }));
     const status = await daemon.waitForState('notifier', 'waiting');
     expect(status.reason).toContain('network');
+    // The operator's grant shows the audit of what it is approving.
+    const grant = spawnSync(process.execPath, [CLI, 'plugin', 'grant', 'notifier', '--socket', sandbox.socketPath], {
+      encoding: 'utf8',
+      env: { ...process.env, WARDEN_CONFIG: sandbox.configPath },
+    });
+    expect(grant.status).toBe(0);
+    expect(grant.stdout).toMatch(/^notifier: (running|starting).*\naudit: score 100\/100, 0 undeclared uses\n$/);
+    await daemon.waitForState('notifier', 'running');
   });
 });

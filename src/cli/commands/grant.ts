@@ -3,6 +3,26 @@ import type { Command } from 'commander';
 import { PermissionAction, type PermissionActionName } from '../../protocol/index.js';
 import { formatPluginLine } from '../format.js';
 import { globals, out, outJson, withClient } from './context.js';
+import { configuredPluginsDir } from './plugins-dir.js';
+
+// Why: an operator approving a plugin sees what its code uses first (the audit, docs/audit.md), as after an install.
+async function auditLines(name: string): Promise<string[]> {
+  try {
+    const [{ auditPlugin }, { discoverPlugins }] = await Promise.all([import('../../toolkit/audit/index.js'), import('../../manifest/index.js')]);
+    const pluginsDir = await configuredPluginsDir('grant');
+    const found = (await discoverPlugins(pluginsDir)).find((p) => p.ok && p.manifest.name === name);
+    if (!found) return [`audit: no folder of ${name} under ${pluginsDir} (the config this command reads); run warden plugin audit DIR`];
+    const report = await auditPlugin(found.dir);
+    const undeclared = report.findings.filter((f) => !f.declared);
+    return [
+      `audit: score ${report.score}/100, ${undeclared.length} undeclared use${undeclared.length === 1 ? '' : 's'}`,
+      ...undeclared.slice(0, 10).map((f) => `  ${f.file}:${f.line}  ${f.detail}`),
+      ...(undeclared.length > 10 ? [`  … and ${undeclared.length - 10} more (warden plugin audit ${found.dir})`] : []),
+    ];
+  } catch (error) {
+    return [`audit: not run (${(error as Error).message})`];
+  }
+}
 
 const HELP: Record<PermissionActionName, { description: string; after: string }> = {
   grant: {
@@ -30,7 +50,7 @@ export function registerPermissionActions(plugin: Command): void {
         'after',
         `${HELP[action].after}
 
-Prints the plugin's new state, e.g. "file-connector: running (pid 4242)"; with --json its PluginStatus.
+Prints the plugin's new state, e.g. "file-connector: running (pid 4242)"; with --json its PluginStatus.${action === 'grant' ? '\nThen the audit of its code (warden plugin audit): its score and every use its manifest does not declare.' : ''}
 
 Example:
   $ warden plugin ${action} file-connector`,
@@ -38,8 +58,9 @@ Example:
       .action(async (name: string, _options: unknown, command: Command) => {
         const { json } = globals(command);
         const status = await withClient(command, (client) => client.request(PermissionAction[action], { name }));
-        if (json) outJson(status);
-        else out(formatPluginLine(status));
+        if (json) return outJson(status);
+        out(formatPluginLine(status));
+        if (action === 'grant') out((await auditLines(name)).join('\n'));
       });
   }
 }
