@@ -156,7 +156,7 @@ function tooLarge(size: number): string {
 }
 
 /** `main` must be a file inside the folder, also after following symlinks. */
-async function mainProblem(dir: string, main: string): Promise<string | null> {
+export async function mainProblem(dir: string, main: string): Promise<string | null> {
   const notFound = `${MANIFEST_FILE}: main: ${JSON.stringify(main)} not found in ${dir}`;
   try {
     const [realDir, realMain] = await Promise.all([realpath(dir), realpath(path.resolve(dir, main))]);

@@ -41,6 +41,20 @@ function compile(schema: JsonSchema, where: string, problems: string[]): Validat
   }
 }
 
+/**
+ * Why `value` does not fit `schema`, one problem per field joined with "; " (`result.items: must be
+ * integer`), or null when it fits. A schema that does not compile is itself the problem.
+ */
+export function schemaProblem(schema: JsonSchema, value: unknown, root = 'result'): string | null {
+  let validate: ValidateFunction;
+  try {
+    validate = validator().compile(schema);
+  } catch (error) {
+    return `the ${root} schema does not compile: ${(error as Error).message}`;
+  }
+  return validate(value) ? null : describeSchemaErrors(root, validate.errors).join('; ');
+}
+
 /** Every problem with the methods' schemas and examples, one line each, naming the field. */
 export function methodProblems(methods: Record<string, MethodSpec>): string[] {
   const problems: string[] = [];

@@ -5,9 +5,9 @@
  * problem, so an author fixes the whole folder in one round.
  */
 import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { jsonSyntaxError, MANIFEST_FILE, readManifest } from '../manifest/discover.js';
+import { jsonSyntaxError, mainProblem, MANIFEST_FILE, readManifest } from '../manifest/discover.js';
 import { validateManifest } from '../manifest/schema.js';
 import { validateEntry } from '../manifest/validate-entry.js';
 import { AuditManifestError, auditPlugin, type Finding } from './audit/index.js';
@@ -104,21 +104,6 @@ async function readRaw(dir: string): Promise<{ value: unknown } | { problem: str
     return { value: JSON.parse(text) };
   } catch (err) {
     return { problem: `${MANIFEST_FILE}: not valid JSON: ${jsonSyntaxError(text, (err as Error).message)}` };
-  }
-}
-
-/** The same check as discover.ts's: `main` must be a file inside the folder, also after following symlinks. */
-async function mainProblem(dir: string, main: string): Promise<string | null> {
-  const notFound = `${MANIFEST_FILE}: main: ${JSON.stringify(main)} not found in ${dir}`;
-  try {
-    const [realDir, realMain] = await Promise.all([realpath(dir), realpath(path.resolve(dir, main))]);
-    const rel = path.relative(realDir, realMain);
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-      return `${MANIFEST_FILE}: main: ${JSON.stringify(main)} resolves outside ${dir}`;
-    }
-    return (await stat(realMain)).isFile() ? null : notFound;
-  } catch {
-    return notFound;
   }
 }
 

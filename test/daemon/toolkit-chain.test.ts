@@ -1,12 +1,12 @@
 // The toolkit end to end, as an author and an operator use it, through the CLI: new → validate → test →
 // pack → install into a running daemon's pluginsDir → running and answering → remove → gone.
 // (Updating under load and rolling back are in update.test.ts, against a registry stand-in.)
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootDaemon, CLI, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
+import { bootDaemon, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
+import { runCliAsync } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 let sandbox: Sandbox | undefined;
@@ -20,16 +20,7 @@ afterEach(async () => {
   sandbox = daemon = author = undefined;
 });
 
-function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => runCliAsync(args, { cwd, env });
 
 describe('the plugin toolkit, end to end', () => {
   it('new → validate → test → pack → install → running under the daemon → remove', { timeout: 60_000 }, async () => {

@@ -1,12 +1,12 @@
 // warden plugin install npm:… into a running daemon, then update: under load with 0 failed calls, a dry run
 // that passes over a version a dependent's range refuses, and an update that fails its start, rolled back.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installPlugin } from '../../src/toolkit/package/install.js';
-import { bootDaemon, CLI, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
+import { bootDaemon, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
+import { runCliAsync } from '../helpers/run-cli.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -38,17 +38,7 @@ function release(version: string, broken = false) {
   };
 }
 
-/** Runs the CLI without blocking this process (the registry stand-in answers from it). */
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runCliAsync(args, { env });
 
 describe('warden plugin update', () => {
   it('installs from the registry into a running daemon, updates under load without a failed call, plans past a dependent range, and rolls back a release that fails to start', { timeout: 90_000 }, async () => {
