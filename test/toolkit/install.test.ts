@@ -57,6 +57,18 @@ describe('warden plugin install', () => {
     expect(await refused(temp('empty'), { pluginsDir })).toContain('not a valid plugin');
   });
 
+  it('gives a Python plugin with requirements.txt a venv of its own inside its folder', { timeout: 120_000 }, async () => {
+    const src = temp('py');
+    writeFileSync(join(src, 'plugin.json'), JSON.stringify({ name: 'py-deps', version: '1.0.0', command: ['.venv/bin/python', 'main.py'] }));
+    writeFileSync(join(src, 'main.py'), 'import sys\n');
+    writeFileSync(join(src, 'requirements.txt'), '# nothing to fetch: the venv and pip run, offline\n');
+    const pluginsDir = temp('plugins');
+    const result = await installPlugin(src, { pluginsDir });
+    expect(result.dependencies).toBe('a venv in .venv from requirements.txt');
+    expect(existsSync(join(pluginsDir, 'py-deps/.venv/bin/python'))).toBe(true);
+    expect(readFileSync(join(pluginsDir, 'py-deps/.venv/pyvenv.cfg'), 'utf8')).toContain('home = ');
+  });
+
   it('installs a packed .tgz whose sha256 matches, and refuses a wrong sha256, a corrupted tarball and one holding a link', async () => {
     const packed = await packPlugin(pluginFolder(), { outDir: temp('packed') });
     const pluginsDir = temp('plugins');
