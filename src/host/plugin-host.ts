@@ -1,12 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { LaunchSpec } from '../sandbox/launch.js';
-import { PROTOCOL_VERSION } from '../version.js';
-import { ErrorCodes, RpcError } from '../protocol/index.js';
+import { PROTOCOL_VERSION, WARDEN_VERSION } from '../version.js';
+import { ErrorCodes, RpcError, type PluginProtocol } from '../protocol/index.js';
 import { onHealthTick } from './health-ticks.js';
 import { OutputCapture } from './capture.js';
 import { describeExit, type ExitInfo } from './exit.js';
 import type { OutputLimits } from './output-gate.js';
+import { mcpHandshake, listTools, serverRequest, toolCall, toolResult, type McpSession } from './mcp-client.js';
 import { spawnLaunch, type ParkedLaunch } from './parked-launch.js';
 import { NO_ANSWER, RpcPeer } from './rpc-peer.js';
 import { SandboxProcess, SANDBOX_EXIT_MS } from './sandbox-process.js';
@@ -37,6 +38,8 @@ export interface HostOptions {
   killTree?: () => Promise<void>;
   /** This launch, spawned ahead and waiting for its fds: taken instead of a spawn while it is still there. */
   parked?: ParkedLaunch | null;
+  /** What it speaks: warden's protocol (default), or MCP (mcp-client.ts maps calls, health and the handshake). */
+  protocol?: PluginProtocol;
 }
 
 /** What `stop` resolves with: the exit as observed or, once its bound passed without one, an unconfirmed exit. */
@@ -78,6 +81,7 @@ export class PluginHost {
   private logger: Logger;
   methods: string[] = [];
   private declared = new Set<string>();
+  private mcp: McpSession | null = null;
 
   constructor(options: HostOptions) {
     this.name = options.name;
@@ -161,32 +165,62 @@ export class PluginHost {
     });
     this.capture.captureStderr(subprocess);
 
-    const response = await this.request(
-      'warden.initialize',
-      { protocol: PROTOCOL_VERSION, name: this.name, version: this.options.version, ...init },
-      this.options.startTimeoutMs,
-    ).catch((error: unknown) => {
-      throw new Error(this.describeStartFailure(error));
-    });
-    const methods = (response as { methods?: unknown } | null)?.methods;
-    this.methods = Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : [];
+    if (this.isMcp) {
+      this.mcp = await mcpHandshake(this.mcpPeer, { name: 'warden', version: WARDEN_VERSION }, this.options.startTimeoutMs).catch((error: unknown) => {
+        throw new Error(this.describeStartFailure(error, 'initialize'));
+      });
+      this.methods = this.mcp.tools.map((t) => t.name);
+    } else {
+      const response = await this.request(
+        'warden.initialize',
+        { protocol: PROTOCOL_VERSION, name: this.name, version: this.options.version, ...init },
+        this.options.startTimeoutMs,
+      ).catch((error: unknown) => {
+        throw new Error(this.describeStartFailure(error, 'warden.initialize'));
+      });
+      const methods = (response as { methods?: unknown } | null)?.methods;
+      this.methods = Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : [];
+    }
     this.declared = new Set(this.methods);
     // Behind the wall the plugin's own pid is known by now; its log lines carry that one.
     if (this.options.launch.walled) this.logger = this.options.loggerFor(this.pid);
     this.startHealthChecks();
   }
 
-  /** Sends a request and resolves with its result; rejects with an RpcError (timeout -32004, exit -32006). */
+  /**
+   * Sends a request and resolves with its result; rejects with an RpcError (timeout -32004, exit -32006).
+   * To an MCP plugin a method is a `tools/call`, `warden.health` a `ping`, and `warden.snapshot` has no
+   * state to give (null).
+   */
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
-    return this.rpc.request(method, params, timeoutMs);
+    if (!this.isMcp) return this.rpc.request(method, params, timeoutMs);
+    if (method === 'warden.health') return this.rpc.request('ping', {}, timeoutMs);
+    if (method === 'warden.snapshot') return Promise.resolve(null);
+    if (method.startsWith('warden.')) return Promise.reject(new RpcError(ErrorCodes.MethodNotFound, `an MCP server has no ${method}`));
+    return this.rpc.request('tools/call', toolCall(method, params), timeoutMs).then(toolResult);
   }
+
+  /** The MCP session (protocol version, server, tools) of an MCP plugin once started; null otherwise. */
+  get mcpSession(): McpSession | null {
+    return this.mcp;
+  }
+
+  private get isMcp(): boolean {
+    return this.options.protocol === 'mcp';
+  }
+
+  /** The peer as the MCP client sees it. */
+  private readonly mcpPeer = {
+    request: (method: string, params: unknown, timeoutMs: number) => this.rpc.request(method, params, timeoutMs),
+    notify: (method: string, params: unknown) => void this.rpc.notify(method, params),
+  };
 
   /**
    * A notification that resolves once the pipe has taken it: a plugin that stops reading its stdin
    * holds up only its own event queue (which is bounded), never the daemon's memory.
    */
   notifyWhenWritten(method: string, params: unknown): Promise<boolean> {
-    if (this.exitInfo) return Promise.resolve(false);
+    if (this.exitInfo || this.isMcp) return Promise.resolve(false); // an MCP server takes no warden events
     return new Promise((resolve) => {
       if (!this.rpc.notify(method, params, (error) => resolve(!error))) resolve(false);
     });
@@ -240,10 +274,13 @@ export class PluginHost {
     const until = (fraction: number) => begun + timeoutMs * fraction;
     const deadline = until(1);
     if (!this.exitInfo && graceful) {
-      this.rpc.request('warden.shutdown', {}, timeoutMs).then(
-        () => this.closeStdin(),
-        () => undefined,
-      );
+      // MCP's stdio rule: closing stdin is the request to stop.
+      if (this.isMcp) this.closeStdin();
+      else
+        this.rpc.request('warden.shutdown', {}, timeoutMs).then(
+          () => this.closeStdin(),
+          () => undefined,
+        );
       await this.exitBy(until(1 / 3));
       this.closeStdin();
       await this.exitBy(until(2 / 3));
@@ -313,6 +350,7 @@ export class PluginHost {
    */
   private pluginRequest(method: string, params: unknown): unknown {
     const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
+    if (this.isMcp) return this.mcpMessage(method, p);
     switch (method) {
       case 'warden.log': {
         if (!this.capture.admitStdoutLog(0)) return NO_ANSWER;
@@ -333,6 +371,30 @@ export class PluginHost {
       default:
         throw new RpcError(ErrorCodes.MethodNotFound, `Method not found: ${method}`);
     }
+  }
+
+  /** What an MCP server sends on its own: its notifications (a changed tool list, a log message) and requests to its client. */
+  private mcpMessage(method: string, p: Record<string, unknown>): unknown {
+    if (method === 'notifications/tools/list_changed') {
+      listTools(this.mcpPeer, this.options.startTimeoutMs).then(
+        (tools) => {
+          if (!this.mcp) return;
+          this.mcp = { ...this.mcp, tools };
+          this.methods = tools.map((t) => t.name);
+          this.declared = new Set(this.methods);
+        },
+        (error: Error) => this.logger.warn(`tools/list after tools/list_changed failed: ${error.message}`),
+      );
+      return NO_ANSWER;
+    }
+    if (method === 'notifications/message') {
+      if (!this.capture.admitStdoutLog(0)) return NO_ANSWER;
+      const level = typeof p.level === 'string' && p.level in MCP_LOG_LEVELS ? MCP_LOG_LEVELS[p.level as keyof typeof MCP_LOG_LEVELS] : 'info';
+      this.logger[level]({ logger: p.logger }, typeof p.data === 'string' ? p.data : JSON.stringify(p.data ?? ''));
+      return NO_ANSWER;
+    }
+    if (method.startsWith('notifications/')) return NO_ANSWER;
+    return serverRequest(method);
   }
 
   /** Checks on the daemon's shared tick (health-ticks.ts); a check still unanswered at the next tick is not repeated. */
@@ -399,12 +461,12 @@ export class PluginHost {
     }
   }
 
-  private describeStartFailure(error: unknown): string {
+  private describeStartFailure(error: unknown, handshake = 'warden.initialize'): string {
     if (this.exitInfo) return `exited during start (${describeExit(this.exitInfo)})`;
     if (error instanceof RpcError && error.code === ErrorCodes.CallTimeout) {
-      return `no answer to warden.initialize within ${this.options.startTimeoutMs}ms`;
+      return `no answer to ${handshake} within ${this.options.startTimeoutMs}ms`;
     }
-    if (error instanceof RpcError) return `warden.initialize failed: ${error.message}`;
+    if (error instanceof RpcError) return `${handshake} failed: ${error.message}`;
     return `start failed: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
@@ -417,3 +479,5 @@ export class PluginHost {
 export const STOP_KILL_GRACE_MS = SANDBOX_EXIT_MS + EXIT_OUTPUT_GRACE_MS + 750;
 
 const LOG_METHODS = { trace: 1, debug: 1, info: 1, warn: 1, error: 1, fatal: 1 } as const;
+/** MCP's log levels (RFC 5424's) as warden's. */
+const MCP_LOG_LEVELS = { debug: 'debug', info: 'info', notice: 'info', warning: 'warn', error: 'error', critical: 'fatal', alert: 'fatal', emergency: 'fatal' } as const;

@@ -41,6 +41,9 @@ function compile(schema: JsonSchema, where: string, problems: string[]): Validat
   }
 }
 
+/** Compiled once per schema object (an MCP server's tool schemas are checked on every call). */
+const bySchema = new WeakMap<object, ValidateFunction>();
+
 /**
  * Why `value` does not fit `schema`, one problem per field joined with "; " (`result.items: must be
  * integer`), or null when it fits. A schema that does not compile is itself the problem.
@@ -48,7 +51,9 @@ function compile(schema: JsonSchema, where: string, problems: string[]): Validat
 export function schemaProblem(schema: JsonSchema, value: unknown, root = 'result'): string | null {
   let validate: ValidateFunction;
   try {
-    validate = validator().compile(schema);
+    const kept = typeof schema === 'object' ? bySchema.get(schema) : undefined;
+    validate = kept ?? validator().compile(schema);
+    if (!kept && typeof schema === 'object') bySchema.set(schema, validate);
   } catch (error) {
     return `the ${root} schema does not compile: ${(error as Error).message}`;
   }

@@ -8,8 +8,19 @@ import type { Manifest } from './types.js';
 /** The OpenRPC version the document follows. */
 export const OPENRPC_VERSION = '1.3.2';
 
-/** The manifest's described methods first (in its order), then those the running instance serves without a description. */
-export function describeMethods(manifest: Manifest, served: readonly string[] | null): MethodDescription[] {
+/** What a running MCP server says of one of its tools. */
+export interface ToolDescription {
+  name: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+}
+
+/**
+ * The manifest's described methods first (in its order), then those the running instance serves without a
+ * description there, described by the server itself when it is an MCP server (its tools' schemas).
+ */
+export function describeMethods(manifest: Manifest, served: readonly string[] | null, tools: readonly ToolDescription[] = []): MethodDescription[] {
   const described = Object.entries(manifest.methods).map(([name, spec]) => ({
     name,
     description: spec.description,
@@ -21,7 +32,10 @@ export function describeMethods(manifest: Manifest, served: readonly string[] | 
   const rest = (served ?? [])
     .filter((name) => !Object.hasOwn(manifest.methods, name))
     .sort()
-    .map((name) => ({ name, description: '', params: null, result: null, examples: [], served: true }));
+    .map((name) => {
+      const tool = tools.find((t) => t.name === name);
+      return { name, description: tool?.description ?? '', params: tool?.inputSchema ?? null, result: tool?.outputSchema ?? null, examples: [], served: true };
+    });
   return [...described, ...rest];
 }
 

@@ -7,7 +7,7 @@ import semver from 'semver';
 import * as z from 'zod';
 import { DAEMON_TOPIC_PREFIX, TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
-import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE } from '../protocol/index.js';
+import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE, PLUGIN_PROTOCOLS } from '../protocol/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
 import { methodProblems } from './method-schemas.js';
@@ -146,6 +146,10 @@ export const manifestSchema = z
     idleStopMs: posInt()
       .default(DEFAULT_IDLE_STOP_MS)
       .meta({ description: 'A lazy plugin is stopped after this long without calls or events (in-flight calls count).' }),
+    protocol: z
+      .enum(PLUGIN_PROTOCOLS, { error: (iss) => `expected one of ${PLUGIN_PROTOCOLS.join(', ')}, got ${show(iss.input)}` })
+      .default('warden')
+      .meta({ description: "warden: the plugin speaks warden's protocol; mcp: it is a Model Context Protocol server on stdio, its tools its methods." }),
     methods: z
       .record(
         nonEmpty().refine((m) => !m.startsWith('warden.') && !m.startsWith('rpc.'), {
@@ -214,6 +218,7 @@ export function validateManifest(raw: unknown): ValidateResult {
     activation: m.activation,
     idleStopMs: m.idleStopMs,
     methods: m.methods as Manifest['methods'],
+    protocol: m.protocol,
   };
   return { ok: true, manifest };
 }

@@ -1,4 +1,4 @@
-import type { Activation, Limits, Permissions, PluginKind } from '../protocol/index.js';
+import type { Activation, Limits, Permissions, PluginKind, PluginProtocol } from '../protocol/index.js';
 
 /** `kind` and `permissions` are also on the wire (PluginStatus): written once in src/protocol, re-exported here. */
 export type { Permissions, PluginKind };
@@ -51,6 +51,8 @@ export interface Manifest {
   idleStopMs: number;
   /** The methods it describes (possibly fewer than it serves): schemas, examples, descriptions. */
   methods: Record<string, MethodSpec>;
+  /** warden (docs/protocol.md) or mcp (a Model Context Protocol server on stdio: its tools are its methods). */
+  protocol: PluginProtocol;
 }
 
 /** One folder under pluginsDir that holds a plugin.json: either a valid manifest or the reason it is not. */

@@ -21,6 +21,9 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
 /** A manifest's `activation` (docs/manifest.md, "activation and idleStopMs"): eager starts at once, lazy when first needed. */
 export const ACTIVATIONS = Object.freeze(['eager', 'lazy'] as const);
+/** What a plugin speaks on its stdio: warden's protocol (docs/protocol.md), or the Model Context Protocol. */
+export const PLUGIN_PROTOCOLS = Object.freeze(['warden', 'mcp'] as const);
+export type PluginProtocol = (typeof PLUGIN_PROTOCOLS)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Log level names, least to most severe (a `level` filter means "this level and above": docs/control-api.md, "logs.tail and logs.entry"). */

@@ -98,6 +98,8 @@ export interface PluginDetails extends PluginStatus {
   recentErrors: RecentError[];
   schedules: ScheduleStatus[];
   events: EventCounts;
+  /** A running MCP plugin: the protocol version its server answered and what it says it is; null otherwise. */
+  mcp: { protocolVersion: string; serverInfo: { name?: string; version?: string } | null } | null;
 }
 
 /** The duration and reach of the last sampling pass over every plugin's process tree; null before the first. */

@@ -1,4 +1,5 @@
 import type { ExitInfo } from '../host/exit.js';
+import type { McpSession } from '../host/mcp-client.js';
 import { PluginHost, type HostOptions, type InitializeParams } from '../host/plugin-host.js';
 
 /**
@@ -14,6 +15,8 @@ export interface HostLike {
   /** The methods it listed in its handshake. */
   readonly methods: readonly string[];
   declares(method: string): boolean;
+  /** An MCP plugin's session once started (its protocol version and tools); null or absent otherwise. */
+  readonly mcpSession?: McpSession | null;
   start(init: InitializeParams): Promise<void>;
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown>;
   notifyWhenWritten(method: string, params: unknown): Promise<boolean>;

@@ -103,6 +103,7 @@ export function createInstance(definition: PluginDefinition, context: InstanceCo
       version: discovered.manifest.version,
       launch: launch ?? planFor(definition, env, cgroup),
       parked,
+      protocol: discovered.manifest.protocol,
       loggerFor: (pid) => env.logs.pluginLogger(name, { pid, restarts: context.restarts() }),
       requests: definition.requests,
       startTimeoutMs: settings.startTimeoutMs,

@@ -1,10 +1,11 @@
 import { onDemand, type Demand } from '../policies/activation.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
 import type { DiscoveredPlugin } from '../manifest/types.js';
-import { paramsProblem } from '../manifest/method-schemas.js';
+import { paramsProblem, schemaProblem } from '../manifest/method-schemas.js';
 import type { PluginDefinition } from './definition.js';
 import { describeStatus } from './facts.js';
 import type { HostLike } from './host-like.js';
+import type { McpSession } from '../host/mcp-client.js';
 import { PluginLifecycle, type OperatorAction } from './lifecycle.js';
 import { blockedBy, heldByConfig, heldDisabled, refusedIn, type RefusalFacts } from './refusals.js';
 import { retire, startReplacement } from './replacement.js';
@@ -296,6 +297,10 @@ export class ManagedPlugin extends PluginLifecycle {
     if (problem) throw new RpcError(ErrorCodes.InvalidParams, problem);
     if (this.state !== 'running' || !this.host) await this.activate();
     const host = this.host!;
+    // An MCP server's tool says what its params must be (its inputSchema), checked here the same way.
+    const input = host.mcpSession?.tools.find((t) => t.name === method)?.inputSchema;
+    const toolProblem = input ? schemaProblem(input, params ?? {}, 'params') : null;
+    if (toolProblem) throw new RpcError(ErrorCodes.InvalidParams, toolProblem);
     const timeout = timeoutMs ?? this.definition.settings.callTimeoutMs;
     if (this.activation !== 'lazy') return this.calls.call(host, method, params, timeout);
     this.idleWatch.begin();
@@ -322,6 +327,11 @@ export class ManagedPlugin extends PluginLifecycle {
   /** The methods its running instance listed in its handshake; null when it is not running. */
   get servedMethods(): readonly string[] | null {
     return this.state === 'running' && this.host ? this.host.methods : null;
+  }
+
+  /** A running MCP plugin's session (protocol version, server, tools); null otherwise. */
+  get mcpSession(): McpSession | null {
+    return this.state === 'running' ? (this.host?.mcpSession ?? null) : null;
   }
 
   /** Whether a demand now would be served (it runs, or it is lazy and would start): schedules run then. */

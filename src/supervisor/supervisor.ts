@@ -136,6 +136,7 @@ export class Supervisor {
       recentErrors: plugin.recentErrorList(),
       schedules: this.schedules.get(name)?.status() ?? [],
       events: this.router.eventStats(name),
+      mcp: plugin.mcpSession ? { protocolVersion: plugin.mcpSession.protocolVersion, serverInfo: plugin.mcpSession.serverInfo } : null,
     };
   }
 
@@ -149,7 +150,7 @@ export class Supervisor {
       version: status.version ?? manifest?.version ?? '',
       description: manifest?.description ?? '',
       state: status.state,
-      methods: manifest ? describeMethods(manifest, plugin.servedMethods) : [],
+      methods: manifest ? describeMethods(manifest, plugin.servedMethods, plugin.mcpSession?.tools) : [],
     };
   }
 

@@ -19,6 +19,7 @@ export function testManifest(extra: Partial<Manifest> = {}): Manifest {
     activation: 'eager',
     idleStopMs: 300_000,
     methods: {},
+    protocol: 'warden',
     ...extra,
   };
 }

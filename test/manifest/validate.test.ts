@@ -31,6 +31,7 @@ describe('good manifests', () => {
         activation: 'eager',
         idleStopMs: 300_000,
         methods: {},
+        protocol: 'warden',
       },
     });
   });
@@ -60,6 +61,7 @@ describe('good manifests', () => {
       activation: 'lazy',
       idleStopMs: 300000,
       methods: { poll: { description: 'fetches', params: { type: 'object' }, result: {}, examples: [{ params: {} }] } },
+      protocol: 'mcp',
     };
     const r = validateManifest(full);
     expect(r.ok).toBe(true);

@@ -46,6 +46,7 @@ function formatDetail(p: PluginDetails): string {
   row('uptime', formatUptime(p.startedAt));
   row('restarts', p.restarts);
   row('circuit', p.circuit);
+  if (p.mcp) row('mcp', `protocol ${p.mcp.protocolVersion}${p.mcp.serverInfo?.name ? ` · server ${p.mcp.serverInfo.name}${p.mcp.serverInfo.version ? ` ${p.mcp.serverInfo.version}` : ''}` : ''}`);
   row('reason', p.reason);
   row('last error', p.lastError ? `${p.lastError.time} ${p.lastError.kind}: ${p.lastError.message}` : null);
   if (p.usage) {

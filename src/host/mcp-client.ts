@@ -1,0 +1,98 @@
+/**
+ * warden as an MCP client of a `"protocol": "mcp"` plugin (contract section 10): the handshake
+ * (`initialize`, then `notifications/initialized`), its tools as methods (`tools/list`, every page), a call
+ * as `tools/call` whose `isError` result is an error answer, and what warden answers to the requests an MCP
+ * server may send its client. Pure mapping over a peer: the host does the I/O.
+ */
+import { ErrorCodes, PLUGIN_ERROR_CODE, RpcError } from '../protocol/index.js';
+
+/** The MCP revision warden asks for; the server answers the one it speaks (recorded and shown). */
+export const MCP_PROTOCOL_VERSION = '2025-06-18';
+
+/** One tool as `tools/list` gives it. */
+export interface McpTool {
+  name: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+}
+
+/** What the handshake learnt. */
+export interface McpSession {
+  protocolVersion: string;
+  serverInfo: { name?: string; version?: string } | null;
+  tools: McpTool[];
+}
+
+/** The requests warden sends (the host's peer). */
+export interface McpPeer {
+  request(method: string, params: unknown, timeoutMs: number): Promise<unknown>;
+  notify(method: string, params: unknown): void;
+}
+
+/** The most pages of `tools/list` followed (a server that never stops paging is cut off there). */
+const MAX_TOOL_PAGES = 100;
+
+// Why: an answer from a hostile server is checked for shape before anything is taken from it.
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every tool, following `nextCursor`; tools without a string name are left out. */
+export async function listTools(peer: McpPeer, timeoutMs: number): Promise<McpTool[]> {
+  const tools: McpTool[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+    const answer = await peer.request('tools/list', cursor === undefined ? {} : { cursor }, timeoutMs);
+    const list = isObject(answer) && Array.isArray(answer['tools']) ? answer['tools'] : [];
+    for (const tool of list) {
+      if (!isObject(tool) || typeof tool['name'] !== 'string' || tool['name'] === '') continue;
+      tools.push({
+        name: tool['name'],
+        ...(typeof tool['description'] === 'string' ? { description: tool['description'] } : {}),
+        ...(isObject(tool['inputSchema']) ? { inputSchema: tool['inputSchema'] } : {}),
+        ...(isObject(tool['outputSchema']) ? { outputSchema: tool['outputSchema'] } : {}),
+      });
+    }
+    cursor = isObject(answer) && typeof answer['nextCursor'] === 'string' && answer['nextCursor'] !== '' ? answer['nextCursor'] : undefined;
+    if (cursor === undefined) break;
+  }
+  return tools;
+}
+
+/** `initialize`, `notifications/initialized`, then the tools: the plugin is up once this resolves. */
+export async function mcpHandshake(peer: McpPeer, client: { name: string; version: string }, timeoutMs: number): Promise<McpSession> {
+  const answer = await peer.request('initialize', { protocolVersion: MCP_PROTOCOL_VERSION, capabilities: {}, clientInfo: client }, timeoutMs);
+  if (!isObject(answer) || typeof answer['protocolVersion'] !== 'string') {
+    throw new RpcError(ErrorCodes.InternalError, 'its initialize answer has no protocolVersion');
+  }
+  peer.notify('notifications/initialized', {});
+  const info = isObject(answer['serverInfo']) ? (answer['serverInfo'] as McpSession['serverInfo']) : null;
+  return { protocolVersion: answer['protocolVersion'], serverInfo: info, tools: await listTools(peer, timeoutMs) };
+}
+
+/** The params of a call as `tools/call` takes them. */
+export function toolCall(method: string, params: unknown): { name: string; arguments: unknown } {
+  return { name: method, arguments: params ?? {} };
+}
+
+/** A `tools/call` result as warden answers it: the result itself, or (isError) an error with the tool's text. */
+export function toolResult(result: unknown): unknown {
+  if (!isObject(result) || result['isError'] !== true) return result;
+  const content = Array.isArray(result['content']) ? result['content'] : [];
+  const text = content
+    .filter((c): c is Record<string, unknown> => isObject(c) && c['type'] === 'text' && typeof c['text'] === 'string')
+    .map((c) => c['text'] as string)
+    .join('\n');
+  throw new RpcError(PLUGIN_ERROR_CODE, text || 'the tool reported an error', { content });
+}
+
+/**
+ * A request an MCP server sends its client. warden offers no roots, no sampling and no elicitation: each
+ * gets an answer (an empty root list, a pong) or a refusal, never silence.
+ */
+export function serverRequest(method: string): unknown {
+  if (method === 'ping') return {};
+  if (method === 'roots/list') return { roots: [] };
+  throw new RpcError(ErrorCodes.MethodNotFound, `warden does not offer ${method} to MCP servers`);
+}
