@@ -65,6 +65,9 @@ async function isFile(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isFile(), () => false);
 }
 
+/** How soon, at least, a folder just added is looked at once more (lookAgain). */
+const LOOK_AGAIN_MS = 500;
+
 export class PluginsWatcher {
   private readonly root: string;
   /** What chokidar watches: the real path of `root` (it does not follow a pluginsDir that is a symlink). */
@@ -77,6 +80,8 @@ export class PluginsWatcher {
   private readonly debouncer: KeyedDebouncer;
   private readonly rulesCache = new Map<string, IgnoreRules>();
   private pollTimer: NodeJS.Timeout | null = null;
+  /** Follow-up looks at folders just added (lookAgain). */
+  private readonly lookAgainTimers = new Set<NodeJS.Timeout>();
   private scanDone: Promise<void> = Promise.resolve();
   private started = false;
   private closed = false;
@@ -166,6 +171,8 @@ export class PluginsWatcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.lookAgainTimers) clearTimeout(timer);
+    this.lookAgainTimers.clear();
     if (this.pollTimer) clearInterval(this.pollTimer);
     const fsw = this.fsw;
     this.fsw = null;
@@ -346,10 +353,27 @@ export class PluginsWatcher {
     if (!this.known.has(dir)) {
       this.known.set(dir, fingerprint);
       this.emit({ kind: 'added', dir });
+      this.lookAgain(dir);
     } else if (this.known.get(dir) !== fingerprint) {
       this.known.set(dir, fingerprint);
       this.emit({ kind: 'changed', dir, fingerprint });
     }
+  }
+
+  /**
+   * A folder just added is looked at once more a moment later: the file watcher starts watching inside a
+   * new folder only after it reported it, so a write in between (a copy that finishes, an edit right after)
+   * would otherwise be missed. The fingerprint decides whether anything changed.
+   */
+  private lookAgain(dir: string): void {
+    const timer = setTimeout(() => {
+      this.lookAgainTimers.delete(timer);
+      if (this.closed) return;
+      this.fsw?.add(this.toWatched(dir)); // and make sure its inside is watched from now on
+      this.debouncer.schedule(dir);
+    }, Math.max(LOOK_AGAIN_MS, 5 * this.options.debounceMs));
+    timer.unref();
+    this.lookAgainTimers.add(timer);
   }
 
   private rules(dir: string): IgnoreRules {
