@@ -5,6 +5,7 @@ import { WARDEN_VERSION } from '../version.js';
 import { registerCall } from './commands/call.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerLogs } from './commands/logs.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerPluginActions } from './commands/plugin.js';
 import { registerPluginToolkit } from './commands/plugin-toolkit.js';
 import { registerReload } from './commands/reload.js';
@@ -53,6 +54,7 @@ Examples:
   registerReload(program);
   registerDaemon(program);
   registerPluginToolkit(program);
+  registerMcp(program);
   return program;
 }
 
