@@ -4,7 +4,6 @@
 // fails its start with that said.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DaemonError } from '../../src/control/client.js';
 import { bootDaemon, REPO, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,15 +18,6 @@ afterEach(async () => {
 const SERVER = join(REPO, 'test/fixtures/mcp-server');
 const mcp = (args: string[] = []) => ({ from: SERVER, manifest: { protocol: 'mcp', main: undefined, command: ['node', 'server.mjs', ...args] } });
 
-async function failure(name: string, method: string, params: unknown): Promise<DaemonError> {
-  try {
-    await daemon!.call(name, method, params);
-  } catch (error) {
-    return error as DaemonError;
-  }
-  throw new Error(`${name}.${method} did not fail`);
-}
-
 describe('MCP plugins', () => {
   it('runs an MCP server behind the wall: tools as methods, inputSchema at the edge, isError, its requests to the client, list_changed, restart', async () => {
     ({ sandbox, daemon } = await bootDaemon({}, { tools: mcp() }));
@@ -37,9 +27,9 @@ describe('MCP plugins', () => {
     expect(details.mcp).toEqual({ protocolVersion: '2025-03-26', serverInfo: { name: 'fixture-mcp', version: '0.0.1' } });
 
     expect(await daemon.call('tools', 'add', { a: 2, b: 3 })).toEqual({ content: [{ type: 'text', text: '5' }], structuredContent: { sum: 5 } });
-    const bad = await failure('tools', 'add', { a: 'two', b: 3 });
+    const bad = await daemon.callError('tools', 'add', { a: 'two', b: 3 });
     expect([bad.code, bad.message]).toEqual([-32602, 'params.a: must be integer']);
-    const failed = await failure('tools', 'fail', {});
+    const failed = await daemon.callError('tools', 'fail', {});
     expect([failed.code, failed.message]).toEqual([-32000, 'it failed on purpose']);
     expect(await daemon.call('tools', 'ask', {})).toMatchObject({
       structuredContent: { roots: { result: { roots: [] } }, sampling: { error: { code: -32601, message: 'warden does not offer sampling/createMessage to MCP servers' } } },

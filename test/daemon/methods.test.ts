@@ -3,7 +3,6 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DaemonError } from '../../src/control/client.js';
 import { bootDaemon, CLI, type PluginSpec, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -52,29 +51,20 @@ const seen = [];
 definePlugin({ onEvent: (event) => { seen.push({ topic: event.topic, source: event.source, data: event.data }); }, methods: { seen: () => seen } });
 `;
 
-async function callError(name: string, method: string, params: unknown): Promise<DaemonError> {
-  try {
-    await daemon!.call(name, method, params);
-  } catch (error) {
-    return error as DaemonError;
-  }
-  throw new Error(`${name}.${method} did not fail`);
-}
-
 describe('methods in plugin.json', () => {
   it('refuses params that do not fit the schema with -32602 naming the field, before the plugin sees them', async () => {
     ({ sandbox, daemon } = await bootDaemon({}, { calculator }));
     await daemon.waitForState('calculator', 'running');
     expect(await daemon.call('calculator', 'add', { a: 2, b: 3 })).toBe(5);
 
-    const wrongType = await callError('calculator', 'add', { a: 'two', b: 3 });
+    const wrongType = await daemon.callError('calculator', 'add', { a: 'two', b: 3 });
     expect(wrongType.code).toBe(-32602);
     expect(wrongType.message).toBe('params.a: must be integer');
-    const missing = await callError('calculator', 'add', { a: 1 });
+    const missing = await daemon.callError('calculator', 'add', { a: 1 });
     expect(missing.message).toBe('params.b: is required');
-    const extra = await callError('calculator', 'add', { a: 1, b: 2, c: 3 });
+    const extra = await daemon.callError('calculator', 'add', { a: 1, b: 2, c: 3 });
     expect(extra.message).toBe('params.c: is not allowed');
-    expect((await callError('calculator', 'add', [1, 2])).message).toBe('params: must be object');
+    expect((await daemon.callError('calculator', 'add', [1, 2])).message).toBe('params: must be object');
 
     expect(await daemon.call('calculator', 'reached')).toBe(1);
     // Refused calls are the caller's fault: the circuit stays closed.

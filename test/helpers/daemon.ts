@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connectControl, type ControlClient } from '../../src/control/client.js';
+import { connectControl, type ControlClient, type DaemonError } from '../../src/control/client.js';
 import type { PluginStatus } from '../../src/protocol/index.js';
 import { isAlive, waitFor } from './wait.js';
 
@@ -138,6 +138,16 @@ export class TestDaemon {
 
   async call<T = unknown>(name: string, method: string, params?: unknown, timeoutMs?: number): Promise<T> {
     return this.request<T>('plugin.call', { name, method, params, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  /** The error a call is answered with; throws when the call succeeds. */
+  async callError(name: string, method: string, params?: unknown): Promise<DaemonError> {
+    try {
+      await this.call(name, method, params);
+    } catch (error) {
+      return error as DaemonError;
+    }
+    throw new Error(`${name}.${method} did not fail`);
   }
 
   /** Stops the daemon with a signal and waits for it to exit. */
