@@ -4,18 +4,12 @@
  * as `tools/call` whose `isError` result is an error answer, and what warden answers to the requests an MCP
  * server may send its client. Pure mapping over a peer: the host does the I/O.
  */
-import { ErrorCodes, PLUGIN_ERROR_CODE, RpcError } from '../protocol/index.js';
+import { ErrorCodes, PLUGIN_ERROR_CODE, RpcError, type McpTool } from '../protocol/index.js';
+
+export type { McpTool };
 
 /** The MCP revision warden asks for; the server answers the one it speaks (recorded and shown). */
 export const MCP_PROTOCOL_VERSION = '2025-06-18';
-
-/** One tool as `tools/list` gives it. */
-export interface McpTool {
-  name: string;
-  description?: string;
-  inputSchema?: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-}
 
 /** What the handshake learnt. */
 export interface McpSession {

@@ -2,25 +2,17 @@
  * A plugin's methods described (`plugin.describe`), and every running plugin's methods as one OpenRPC
  * document (`rpc.discover`, https://spec.open-rpc.org, version 1.3.2). Pure: the caller gathers the facts.
  */
-import type { MethodDescription, PluginDescription } from '../protocol/index.js';
+import type { McpTool, MethodDescription, PluginDescription } from '../protocol/index.js';
 import type { Manifest } from './types.js';
 
 /** The OpenRPC version the document follows. */
 export const OPENRPC_VERSION = '1.3.2';
 
-/** What a running MCP server says of one of its tools. */
-export interface ToolDescription {
-  name: string;
-  description?: string;
-  inputSchema?: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-}
-
 /**
  * The manifest's described methods first (in its order), then those the running instance serves without a
  * description there, described by the server itself when it is an MCP server (its tools' schemas).
  */
-export function describeMethods(manifest: Manifest, served: readonly string[] | null, tools: readonly ToolDescription[] = []): MethodDescription[] {
+export function describeMethods(manifest: Manifest, served: readonly string[] | null, tools: readonly McpTool[] = []): MethodDescription[] {
   const described = Object.entries(manifest.methods).map(([name, spec]) => ({
     name,
     description: spec.description,

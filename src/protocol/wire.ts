@@ -188,3 +188,11 @@ export interface PluginDescription {
   state: PluginState;
   methods: MethodDescription[];
 }
+
+/** One tool of an MCP server as its `tools/list` gives it (a `"protocol": "mcp"` plugin's methods). */
+export interface McpTool {
+  name: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+}

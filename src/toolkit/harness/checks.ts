@@ -8,7 +8,7 @@ import { describeExit } from '../../host/exit.js';
 import type { Manifest, MethodExample } from '../../manifest/types.js';
 import { ErrorCodes, RpcError } from '../../protocol/index.js';
 import type { TestInstance } from './instance.js';
-import { schemaProblem } from './schema.js';
+import { schemaProblem } from '../../manifest/method-schemas.js';
 import type { CheckResult } from './types.js';
 
 const pass = (name: string, detail: string): CheckResult => ({ name, status: 'pass', detail });

@@ -1,7 +1,6 @@
 /** `warden plugin test`: a plugin run behind the wall without a daemon, and checked (run.ts). */
 export { testPlugin, testLimits } from './run.js';
 export { formatTestReport, summaryLine, testExitCode } from './report.js';
-export { schemaProblem } from './schema.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_EXIT_TIMEOUT_MS,
