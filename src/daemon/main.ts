@@ -13,6 +13,7 @@ import { PluginsWatcher, type LoadedBefore, type PluginFolderChange } from '../r
 import { systemClock } from '../policies/clock.js';
 import { claimCgroup, describeCapabilities, detectCapabilities } from '../sandbox/capabilities.js';
 import { StateStore } from '../state/store.js';
+import { ToolMemory } from '../state/tool-memory.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { WARDEN_VERSION } from '../version.js';
 import { releaseYoungGeneration } from './young-generation.js';
@@ -56,9 +57,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const store = new StateStore(config.stateDir);
   await store.load();
   for (const warning of store.loadWarnings()) logger.warn(warning);
+  const tools = new ToolMemory(config.stateDir, (message) => logger.warn(message));
+  for (const warning of await tools.load()) logger.warn(warning);
 
   const { metrics, server: metricsServer } = await startMetrics(config, logs);
-  const supervisor = new Supervisor(config, { logs, store, clock: systemClock, capabilities, metrics });
+  const supervisor = new Supervisor(config, { logs, store, tools, clock: systemClock, capabilities, metrics });
   const startedAtMs = Date.now();
 
   /** The hot-reload watcher, once started: `warden reload` also looks at every plugin folder again. */
@@ -111,7 +114,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   logger.info({ socket: config.socket.path }, `control socket listening on ${config.socket.path}`);
 
   // Signals are handled from the moment a client can reach the daemon: a SIGTERM now is a clean stop.
-  const running: Running = { supervisor, control, logs, reload, metricsServer, store, watcher: null };
+  const running: Running = { supervisor, control, logs, reload, metricsServer, store, tools, watcher: null };
   installSignalHandlers(running);
   process.on('unhandledRejection', (reason) => {
     logger.error({ stack: (reason as Error)?.stack }, `unhandled rejection: ${(reason as Error)?.message ?? reason}`);
@@ -136,6 +139,7 @@ interface Running {
   control: ControlServer;
   metricsServer: MetricsServer | null;
   store: StateStore;
+  tools: ToolMemory;
   watcher: PluginsWatcher | null;
   logs: LogSystem;
   reload: () => Promise<ReloadResult>;
@@ -145,7 +149,7 @@ interface Running {
 const FORCED_KILL_WAIT_MS = 3000;
 
 function installSignalHandlers(running: Running): void {
-  const { supervisor, control, logs, reload, metricsServer, store } = running;
+  const { supervisor, control, logs, reload, metricsServer, store, tools } = running;
   const logger = logs.logger;
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -169,6 +173,7 @@ function installSignalHandlers(running: Running): void {
       await metricsServer?.close().catch(() => undefined);
       await supervisor.shutdown();
       await store.flush().catch((error: Error) => logger.error(`could not write ${store.file}: ${error.message}`));
+      await tools.flush();
       logger.info('all plugins stopped; exiting');
       await logs.close();
       process.exit(0);

@@ -10,7 +10,8 @@ export const OPENRPC_VERSION = '1.3.2';
 
 /**
  * The manifest's described methods first (in its order), then those the running instance serves without a
- * description there, described by the server itself when it is an MCP server (its tools' schemas).
+ * description there, described by the server itself when it is an MCP server (its tools' schemas). An MCP
+ * server asleep (`served` null) is described by the tools it listed at its last run, with `served` null.
  */
 export function describeMethods(manifest: Manifest, served: readonly string[] | null, tools: readonly McpTool[] = []): MethodDescription[] {
   const described = Object.entries(manifest.methods).map(([name, spec]) => ({
@@ -21,12 +22,12 @@ export function describeMethods(manifest: Manifest, served: readonly string[] | 
     examples: spec.examples,
     served: served ? served.includes(name) : null,
   }));
-  const rest = (served ?? [])
+  const rest = (served ?? tools.map((t) => t.name))
     .filter((name) => !Object.hasOwn(manifest.methods, name))
     .sort()
     .map((name) => {
       const tool = tools.find((t) => t.name === name);
-      return { name, description: tool?.description ?? '', params: tool?.inputSchema ?? null, result: tool?.outputSchema ?? null, examples: [], served: true };
+      return { name, description: tool?.description ?? '', params: tool?.inputSchema ?? null, result: tool?.outputSchema ?? null, examples: [], served: served ? true : null };
     });
   return [...described, ...rest];
 }

@@ -22,6 +22,19 @@ export function startsNow(activation: Activation, cause: LaunchCause): boolean {
   return cause === 'demand' || cause === 'operator' || cause === 'failure';
 }
 
+/**
+ * What a launch for `cause` does: start the process; rest idle without one; or (a lazy MCP server whose
+ * tools warden has not seen at this version) start it only to learn its tools, stopping it as soon as it is
+ * idle, so `rpc.discover` and `warden mcp` can list it while it sleeps.
+ */
+export type LaunchVerdict = 'start' | 'rest' | 'discover';
+
+/** The one decision of what a launch does; `toolsUnknown`: an MCP plugin with no tool list remembered for its version. */
+export function launchVerdict(activation: Activation, cause: LaunchCause, toolsUnknown: boolean): LaunchVerdict {
+  if (startsNow(activation, cause)) return 'start';
+  return toolsUnknown ? 'discover' : 'rest';
+}
+
 /** What a plugin is when something needs it (a call, an event, a schedule, a dependent's activation). */
 export interface DemandFacts {
   activation: Activation;

@@ -8,6 +8,7 @@ import type { Clock } from '../policies/clock.js';
 import type { StartSlots } from '../policies/start-slots.js';
 import type { Capabilities } from '../sandbox/capabilities.js';
 import type { StateStore } from '../state/store.js';
+import type { ToolRecall } from '../state/tool-memory.js';
 import type { HostLike } from './host-like.js';
 import type { Timers } from './timers.js';
 import type { PluginState } from '../protocol/index.js';
@@ -22,6 +23,8 @@ export interface QuotaWatch {
 export interface PluginEnvironment {
   logs: LogSystem;
   store: StateStore;
+  /** The tools each MCP plugin listed at its last run (state/tool-memory.ts); absent: none are remembered, and a lazy MCP plugin is never started just to list them. */
+  tools?: ToolRecall;
   clock: Clock;
   capabilities: Capabilities;
   quotas: QuotaWatch;

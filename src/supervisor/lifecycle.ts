@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { describeExit, type ExitVerdict } from '../host/exit.js';
 import { ErrorCodes } from '../protocol/index.js';
 import type { Manifest } from '../manifest/types.js';
-import { IDLE_REASON, startsNow, type Activation } from '../policies/activation.js';
+import { IDLE_REASON, launchVerdict, type Activation } from '../policies/activation.js';
 import { decideAfterFailure } from '../policies/after-failure.js';
 import { countsAsRestart, startsWithClosedCircuit, type LaunchCause } from '../policies/launch-cause.js';
 import { RestartBudget } from '../policies/restart-budget.js';
@@ -20,7 +20,7 @@ import { IdleWatch, StateSignal } from './on-demand.js';
 import { SerialQueue } from './serial.js';
 import { StandbyKeeper } from './standby.js';
 import { realTimers, type Timers } from './timers.js';
-import type { FailureKind, PluginState } from '../protocol/index.js';
+import type { FailureKind, McpTool, PluginState } from '../protocol/index.js';
 
 type Operation = () => Promise<void>;
 
@@ -168,6 +168,7 @@ export abstract class PluginLifecycle {
     this.env.onStateOrDefinition?.(this.name);
     const listener = this.env.onStateChange;
     if (listener) queueMicrotask(() => listener(this.name, from, to));
+    if (to === 'running' || from === 'running') this.rememberTools(); // listed at start, or changed since (tools/list_changed)
     if (to === 'running') {
       this.watchQuotas(this.definition);
       this.idleWatch.follow(this.manifest);
@@ -203,8 +204,10 @@ export abstract class PluginLifecycle {
       this.log().warn(blocked);
       return;
     }
-    // A lazy plugin rests until it is needed (the policy says when a cause is a need).
-    if (!startsNow(this.activation, cause)) return this.restIdle();
+    // A lazy plugin rests until it is needed (the policy says when a cause is a need), unless its tools must be learnt first.
+    const verdict = launchVerdict(this.activation, cause, this.toolsUnknown);
+    if (verdict === 'rest') return this.restIdle();
+    if (verdict === 'discover') this.log().info(`its tools at version ${this.manifest?.version} are not known yet: starting it once to list them`);
     this.startAborted = false;
     this.machine.to('starting');
     if (countsAsRestart(cause)) {
@@ -216,6 +219,26 @@ export abstract class PluginLifecycle {
     this.machine.to('running');
     this.set({ startedAt: this.nowIso(), reason: null });
     this.log().info({ methods: host.methods }, `running (pid ${host.pid})`);
+    // Started only to learn its tools: it stops as soon as nothing keeps it busy.
+    if (verdict === 'discover') this.idleWatch.arm(0);
+  }
+
+  /** An MCP plugin's tools remembered from its last run at this version (env.tools), or null. */
+  protected get rememberedTools(): readonly McpTool[] | null {
+    const remembered = this.env.tools?.get(this.name);
+    return remembered && remembered.version === this.manifest?.version ? remembered.tools : null;
+  }
+
+  /** A lazy MCP plugin whose tools at this version warden has never seen (policies/activation.ts, launchVerdict). */
+  protected get toolsUnknown(): boolean {
+    return this.manifest?.protocol === 'mcp' && this.env.tools !== undefined && this.rememberedTools === null;
+  }
+
+  /** Keeps what the instance now serving lists as its tools (an MCP plugin's), for when it sleeps. */
+  protected rememberTools(): void {
+    const session = this.host?.mcpSession;
+    const version = this.manifest?.version;
+    if (session && version !== undefined) this.env.tools?.remember(this.name, version, session.tools);
   }
 
   /**
@@ -272,7 +295,7 @@ export abstract class PluginLifecycle {
     const snapshot = await host.request('warden.snapshot', {}, this.definition.settings.callTimeoutMs).catch(() => null);
     if (this.host !== host || this.state !== 'running') return;
     if (!this.idleWatch.due()) return this.idleWatch.follow(this.manifest);
-    this.log().info(`idle for ${this.manifest?.idleStopMs}ms: stopping it until it is needed`);
+    this.log().info(this.idleWatch.windowMs === 0 ? 'its tools are listed: stopping it until it is needed' : `idle for ${this.manifest?.idleStopMs}ms: stopping it until it is needed`);
     this.carriedState = snapshot;
     this.set({ reason: IDLE_REASON, idle: true });
     await this.halt('stopped');

@@ -9,11 +9,17 @@ import type { McpSession } from '../host/mcp-client.js';
 import { PluginLifecycle, type OperatorAction } from './lifecycle.js';
 import { blockedBy, heldByConfig, heldDisabled, refusedIn, type RefusalFacts } from './refusals.js';
 import { retire, startReplacement } from './replacement.js';
-import type { PluginState, PluginStatus, RecentError } from '../protocol/index.js';
+import type { McpTool, PluginState, PluginStatus, RecentError } from '../protocol/index.js';
 
 export type { DisableStore, ManagedEnvironment, PluginDefinition, PluginEnvironment, QuotaWatch } from './definition.js';
 export type { HostLike } from './host-like.js';
 export type { PluginFacts } from './facts.js';
+
+// Why: an MCP server's tool says what its params must be (its inputSchema), checked like a manifest's schema.
+function toolParamsProblem(tools: readonly McpTool[] | null, method: string, params: unknown): string | null {
+  const input = tools?.find((t) => t.name === method)?.inputSchema;
+  return input ? schemaProblem(input, params ?? {}, 'params') : null;
+}
 
 /**
  * One plugin under supervision: what the daemon and the operator ask of it (start, stop, reload,
@@ -98,8 +104,8 @@ export class ManagedPlugin extends PluginLifecycle {
       this.set({ reason: null });
       this.machine.to('stopped');
       await this.launch('reload');
-    } else if (this.facts.idle && this.state === 'stopped' && this.activation === 'eager') {
-      await this.launch('reload'); // lazy no more: it starts like any eager plugin
+    } else if (this.facts.idle && this.state === 'stopped' && (this.activation === 'eager' || this.toolsUnknown)) {
+      await this.launch('reload'); // lazy no more: it starts like any eager plugin; or a new version of a lazy MCP server, to list its tools
     }
   }
 
@@ -289,18 +295,19 @@ export class ManagedPlugin extends PluginLifecycle {
   /**
    * A call from a client, another plugin or a schedule. Every accepted call gets exactly one answer.
    * A lazy plugin at rest is started first, the call waiting for it (activate). Params are checked first
-   * against the method's schema in the manifest (-32602 naming the field).
+   * against the method's schema in the manifest, or an MCP server's tool's inputSchema (-32602 naming the field).
    */
   async call(method: string, params: unknown, timeoutMs?: number): Promise<unknown> {
     // Params that do not fit the method's schema never reach the plugin (nor start a lazy one).
-    const problem = this.manifest ? paramsProblem(this.manifest, method, params) : null;
+    const problem = (this.manifest ? paramsProblem(this.manifest, method, params) : null) ?? toolParamsProblem(this.mcpTools, method, params);
     if (problem) throw new RpcError(ErrorCodes.InvalidParams, problem);
-    if (this.state !== 'running' || !this.host) await this.activate();
+    if (this.state !== 'running' || !this.host) {
+      await this.activate();
+      // The tools it lists now may differ from those remembered.
+      const live = toolParamsProblem(this.mcpTools, method, params);
+      if (live) throw new RpcError(ErrorCodes.InvalidParams, live);
+    }
     const host = this.host!;
-    // An MCP server's tool says what its params must be (its inputSchema), checked here the same way.
-    const input = host.mcpSession?.tools.find((t) => t.name === method)?.inputSchema;
-    const toolProblem = input ? schemaProblem(input, params ?? {}, 'params') : null;
-    if (toolProblem) throw new RpcError(ErrorCodes.InvalidParams, toolProblem);
     const timeout = timeoutMs ?? this.definition.settings.callTimeoutMs;
     if (this.activation !== 'lazy') return this.calls.call(host, method, params, timeout);
     this.idleWatch.begin();
@@ -327,6 +334,11 @@ export class ManagedPlugin extends PluginLifecycle {
   /** The methods its running instance listed in its handshake; null when it is not running. */
   get servedMethods(): readonly string[] | null {
     return this.state === 'running' && this.host ? this.host.methods : null;
+  }
+
+  /** An MCP plugin's tools: its running instance's, else those remembered from its last run at this version; null when none are known. */
+  get mcpTools(): readonly McpTool[] | null {
+    return this.mcpSession?.tools ?? this.rememberedTools;
   }
 
   /** A running MCP plugin's session (protocol version, server, tools); null otherwise. */

@@ -34,6 +34,11 @@ export class IdleWatch {
     else this.disarm();
   }
 
+  /** How long it may be idle before it stops, as armed (0: started only to list its tools). */
+  get windowMs(): number {
+    return this.idleStopMs;
+  }
+
   /** Stops watching (the process is going or gone). */
   disarm(): void {
     if (this.timer !== null) this.timers.clearTimeout(this.timer);

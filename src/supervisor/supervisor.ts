@@ -150,7 +150,7 @@ export class Supervisor {
       version: status.version ?? manifest?.version ?? '',
       description: manifest?.description ?? '',
       state: status.state,
-      methods: manifest ? describeMethods(manifest, plugin.servedMethods, plugin.mcpSession?.tools) : [],
+      methods: manifest ? describeMethods(manifest, plugin.servedMethods, plugin.mcpTools ?? []) : [],
     };
   }
 

@@ -1,5 +1,6 @@
 // `warden mcp` driven by the MCP TypeScript SDK's own client over stdio: it lists and calls the tools of a
 // warden plugin and of an MCP plugin through the daemon, and tells the client when the plugin set changes.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -61,5 +62,22 @@ describe('warden mcp', () => {
     await daemon.waitForState('late', 'running');
     await waitFor('the client to hear of the change', () => changed > 0);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['late.add']));
+  });
+
+  it('lists a lazy MCP server while it sleeps, and a call through it wakes the server', { timeout: 60_000 }, async () => {
+    const manifest = { protocol: 'mcp', main: undefined, command: ['node', 'server.mjs'], activation: 'lazy', idleStopMs: 60_000 };
+    ({ sandbox, daemon } = await bootDaemon({}, { sleepy: { from: join(REPO, 'test/fixtures/mcp-server'), manifest } }));
+    // Started once to learn its tools, then asleep.
+    await waitFor('it to sleep with its tools known', async () => {
+      const s = await daemon!.status('sleepy');
+      return s.state === 'stopped' && s.reason === 'idle' && existsSync(join(sandbox!.stateDir, 'mcp-tools/sleepy.json'));
+    });
+    client = new Client({ name: 'warden-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--socket', sandbox.socketPath], stderr: 'pipe' }));
+    const { tools } = await client.listTools();
+    expect(tools.find((t) => t.name === 'sleepy.add')).toMatchObject({ description: 'Adds two integers.', inputSchema: { required: ['a', 'b'] } });
+    expect((await daemon.status('sleepy')).state).toBe('stopped');
+    expect(await client.callTool({ name: 'sleepy.add', arguments: { a: 1, b: 2 } })).toMatchObject({ structuredContent: { sum: 3 } });
+    expect((await daemon.status('sleepy')).state).toBe('running');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idleStopDue, onDemand, startsNow, type DemandFacts } from '../../src/policies/activation.js';
+import { idleStopDue, launchVerdict, onDemand, startsNow, type DemandFacts } from '../../src/policies/activation.js';
 import type { LaunchCause } from '../../src/policies/launch-cause.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -9,6 +9,12 @@ describe('activation', () => {
   it('an eager plugin starts for every cause; a lazy one only on demand, by the operator, or after a failure', () => {
     expect(CAUSES.filter((c) => startsNow('eager', c))).toEqual(CAUSES);
     expect(CAUSES.filter((c) => startsNow('lazy', c))).toEqual(['operator', 'failure', 'demand']);
+  });
+
+  it('a lazy MCP server whose tools are unknown is started to list them where it would otherwise rest', () => {
+    expect(CAUSES.map((c) => launchVerdict('lazy', c, true))).toEqual(['discover', 'start', 'discover', 'start', 'discover', 'discover', 'discover', 'start']);
+    expect(CAUSES.map((c) => launchVerdict('lazy', c, false))).toEqual(['rest', 'start', 'rest', 'start', 'rest', 'rest', 'rest', 'start']);
+    expect(CAUSES.every((c) => launchVerdict('eager', c, true) === 'start')).toBe(true);
   });
 
   it('a demand is served by a running plugin, starts a lazy one at rest, waits on one under way, else is refused', () => {
