@@ -184,7 +184,19 @@ export class PluginHost {
     this.declared = new Set(this.methods);
     // Behind the wall the plugin's own pid is known by now; its log lines carry that one.
     if (this.options.launch.walled) this.logger = this.options.loggerFor(this.pid);
+    if (this.isMcp && !(await this.answersPing())) {
+      this.logger.warn(`no answer to ping within ${this.options.health.timeoutMs}ms: its health is judged by its calls alone`);
+      return;
+    }
     this.startHealthChecks();
+  }
+
+  /** One `ping` after an MCP server's handshake: one that answers (even with an error) is checked with it from then on. */
+  private answersPing(): Promise<boolean> {
+    return this.rpc.request('ping', {}, this.options.health.timeoutMs).then(
+      () => true,
+      (error: unknown) => !(error instanceof RpcError && error.code === ErrorCodes.CallTimeout),
+    );
   }
 
   /**
@@ -400,6 +412,7 @@ export class PluginHost {
   /** Checks on the daemon's shared tick (health-ticks.ts); a check still unanswered at the next tick is not repeated. */
   private startHealthChecks(): void {
     const { intervalMs, timeoutMs } = this.options.health;
+    const method = this.isMcp ? 'ping' : 'warden.health';
     let inFlight = false;
     this.leaveHealthTicks?.();
     this.leaveHealthTicks = onHealthTick(intervalMs, () => {
@@ -411,10 +424,10 @@ export class PluginHost {
         if (this.exitInfo || this.stopping) return;
         if (error instanceof RpcError && error.code === ErrorCodes.CallTimeout) {
           this.stopHealthChecks();
-          this.options.onHang?.(`no answer to warden.health within ${timeoutMs}ms`);
+          this.options.onHang?.(`no answer to ${method} within ${timeoutMs}ms`);
         }
       };
-      this.rpc.request('warden.health', {}, timeoutMs).then(() => answered(), answered);
+      this.rpc.request(method, {}, timeoutMs).then(() => answered(), answered);
     });
   }
 

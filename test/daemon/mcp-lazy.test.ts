@@ -34,7 +34,7 @@ describe('a lazy MCP plugin', () => {
     await waitFor('its tools to be learnt', () => existsSync(memory));
     await waitFor('it to sleep again', () => asleep(daemon!));
     expect(JSON.parse(readFileSync(memory, 'utf8'))).toMatchObject({ version: '1.0.0', tools: expect.arrayContaining([expect.objectContaining({ name: 'add' })]) });
-    expect(await toolNames(daemon)).toEqual(['sleepy.add', 'sleepy.ask', 'sleepy.fail', 'sleepy.grow']);
+    expect(await toolNames(daemon)).toEqual(['sleepy.add', 'sleepy.ask', 'sleepy.fail', 'sleepy.freeze', 'sleepy.grow']);
     const described = await daemon.request<{ methods: Array<{ name: string; served: unknown; params: unknown }> }>('plugin.describe', { name: 'sleepy' });
     expect(described.methods.find((m) => m.name === 'add')).toMatchObject({ served: null, params: { required: ['a', 'b'] } });
 
@@ -52,7 +52,7 @@ describe('a lazy MCP plugin', () => {
     expect((await daemon.stop()).code).toBe(0);
     await daemon.start();
     await waitFor('it to rest idle', () => asleep(daemon!));
-    expect(await toolNames(daemon)).toEqual(['sleepy.add', 'sleepy.ask', 'sleepy.fail', 'sleepy.grow']);
+    expect(await toolNames(daemon)).toEqual(['sleepy.add', 'sleepy.ask', 'sleepy.fail', 'sleepy.freeze', 'sleepy.grow']);
     // Learnt once in all: the second daemon did not start it.
     const log = readFileSync(join(sandbox.stateDir, 'logs/warden.log'), 'utf8').split('\n').filter((l) => l.includes('"plugin":"sleepy"'));
     expect(log.filter((l) => l.includes('starting it once to list them'))).toHaveLength(1);

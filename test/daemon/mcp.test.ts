@@ -53,6 +53,25 @@ describe('MCP plugins', () => {
     expect((await daemon.status('tools')).state).toBe('stopped');
   });
 
+  it('health is ping: a server that stops answering it is a hang and is restarted; one that never answers it is judged by its calls alone', async () => {
+    ({ sandbox, daemon } = await bootDaemon({}, { tools: mcp(), quiet: mcp(['noping']) }));
+    const before = await daemon.waitForState('tools', 'running');
+    await daemon.waitForState('quiet', 'running');
+    await daemon.call('tools', 'freeze', {});
+    const after = await waitFor('the hang to be caught and the server restarted', async () => {
+      const s = await daemon!.status('tools');
+      return s.state === 'running' && s.pid !== before.pid ? s : undefined;
+    });
+    expect(after.lastError).toMatchObject({ kind: 'hang', message: expect.stringContaining('no answer to ping within 500ms') });
+
+    // Health ticks every 200ms: the server that ignores ping has outlived many of them.
+    const quiet = await daemon.status('quiet');
+    expect([quiet.state, quiet.restarts, quiet.lastError]).toEqual(['running', 0, null]);
+    expect(await daemon.call('quiet', 'add', { a: 1, b: 2 })).toMatchObject({ structuredContent: { sum: 3 } });
+    const { entries } = await daemon.request<{ entries: Array<{ msg: string }> }>('logs.tail', { name: 'quiet', lines: 1000 });
+    expect(entries.map((l) => l.msg)).toContain('no answer to ping within 500ms: its health is judged by its calls alone');
+  });
+
   it('a server that never answers initialize fails its start, saying so', async () => {
     ({ sandbox, daemon } = await bootDaemon({ defaults: { startTimeoutMs: 1500, restart: { initialDelayMs: 10_000, maxDelayMs: 10_000, maxRestarts: 5, windowMs: 60_000 } } }, { mute: mcp(['mute']) }));
     const status = await waitFor('the failed start', async () => {
