@@ -45,7 +45,17 @@ export function asToolResult(result: unknown): Record<string, unknown> {
 
 /** Serves MCP on `input`/`output` until `input` ends; tools come from the daemon behind `client`. */
 export function serveMcp(client: ControlClient, io: { input: Readable; output: Writable }, options: { pollMs?: number } = {}): Promise<void> {
-  const out = new LineBatcher((text) => void io.output.write(text));
+  // A client that does not read its answers stops being read from (pause until drain): the gateway's buffers stay bounded.
+  let draining = false;
+  const out = new LineBatcher((text) => {
+    if (io.output.write(text) || draining) return;
+    draining = true;
+    io.input.pause();
+    io.output.once('drain', () => {
+      draining = false;
+      io.input.resume();
+    });
+  });
   const send = (message: unknown): void => out.push(`${JSON.stringify(message)}\n`);
   let listed: string | null = null; // the tool names last given in tools/list
   let ready = false;

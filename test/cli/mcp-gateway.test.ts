@@ -1,10 +1,11 @@
 // The gateway's failure paths, over in-memory streams against a stand-in daemon: garbage, an unknown
 // method, a tool name that is not PLUGIN.METHOD, an answer to nothing, a daemon error, and the end of input.
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../src/control/client.js';
 import { asToolResult, serveMcp, toolsOf } from '../../src/cli/mcp-gateway.js';
 import { RpcError } from '../../src/protocol/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A daemon that knows one method and refuses every call with -32002. */
 const daemon = {
@@ -45,6 +46,42 @@ describe('warden mcp on bad input', () => {
     expect(byId.has(99)).toBe(false);
     // A params schema that is not an object schema is offered as an object one (MCP requires it).
     expect(byId.get(4)).toMatchObject({ result: { tools: [{ name: 'p.m', description: 'does m', inputSchema: { type: 'object' } }] } });
+  });
+
+  it('stops reading a client that does not read its answers, and reads on once it does', async () => {
+    const input = new PassThrough();
+    let release: (() => void) | null = null;
+    let written = 0;
+    let text = '';
+    // A client that takes one write and then nothing until released.
+    const output = new Writable({
+      highWaterMark: 64,
+      write(chunk: Buffer, _encoding, done) {
+        written += chunk.length;
+        text += chunk.toString();
+        release = done;
+      },
+    });
+    const served = serveMcp(daemon, { input, output }, { pollMs: 60_000 });
+    const ping = (id: number) => input.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' })}\n`);
+    for (let id = 0; id < 50; id++) ping(id);
+    await waitFor('the gateway to stop reading', () => input.isPaused());
+    const stuck = written;
+    for (let id = 50; id < 100; id++) ping(id);
+    expect(written).toBe(stuck);
+    // The client reads again: so does the gateway, and every ping is answered.
+    const drainAll = () => {
+      const next = release;
+      release = null;
+      next?.();
+    };
+    await waitFor('every answer written', () => {
+      drainAll();
+      return text.split('\n').length - 1 === 100;
+    });
+    expect(input.isPaused()).toBe(false);
+    input.end();
+    await served;
   });
 
   it('gives non-MCP results as JSON text, structured when an object, and passes an MCP tool result through', () => {
