@@ -69,8 +69,11 @@ export async function withBenchDaemon<T>(options: {
       await client.close();
     }
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
+    // A daemon that already exited (a failed start, a crash) emits no second 'exit': waiting for one would hang and skip the cleanup.
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((resolve) => daemon.once('exit', resolve));
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

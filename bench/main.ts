@@ -17,6 +17,7 @@ import { lazySection } from './lazy.js';
 import { reloadSection } from './reload.js';
 import { fleetSection } from './fleet.js';
 import { wallSection } from './wall.js';
+import { mcpSection } from './mcp.js';
 
 const SEQUENTIAL = 5000;
 const PIPELINED = 50_000;
@@ -171,7 +172,7 @@ async function callsSection(): Promise<void> {
   console.log('\nThe plugin of (a), (c) and the restart rows is one hand-written protocol plugin (bench/protocol-plugin.ts). Goals: (c) p50 within 2.3× of (a) and at least 0.5× its throughput; crash → answering within 1.5× of the bare respawn. PM2 restarts in ~90 ms on this kind of machine (a reference figure, not measured in this run).');
 }
 
-/** BENCH_ONLY=wall|calls|fleet|reload runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */
+/** BENCH_ONLY=wall|calls|mcp|fleet|reload|lazy|sampling|memory runs one section; BENCH_FLEET, BENCH_IDLE_SECONDS and BENCH_CONFIG (JSON merged into the fleet's config) tune it. */
 async function main(): Promise<void> {
   // Every child is measured without it (node reads the bundle at boot: ~60 ms), as a unit's would be.
   delete process.env.NODE_EXTRA_CA_CERTS;
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'wall') await wallSection();
   if (!only || only === 'calls') await callsSection();
+  if (!only || only === 'mcp') await mcpSection();
   if (!only || only === 'reload') await reloadSection();
   if (!only || only === 'fleet') await fleetSection();
   if (!only || only === 'lazy') await lazySection();
