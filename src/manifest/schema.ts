@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { DAEMON_TOPIC_PREFIX, TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
 import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE, PLUGIN_PROTOCOLS } from '../protocol/index.js';
+import { reservedVariable } from '../sandbox/env.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
 import { methodProblems } from './method-schemas.js';
@@ -17,7 +18,11 @@ export { PLUGIN_KINDS };
 
 /** A lazy plugin's default `idleStopMs`: five minutes without a call or an event. */
 export const DEFAULT_IDLE_STOP_MS = 300_000;
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An environment variable name, as `permissions.env` and `environment` take them. */
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `environment`: at most this many variables, each value at most this many characters. */
+export const MAX_ENVIRONMENT_ENTRIES = 64;
+export const MAX_ENVIRONMENT_VALUE = 4096;
 
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
 const posInt = () =>
@@ -56,6 +61,10 @@ const methodSpecSchema = z.strictObject({
 });
 
 const MAIN_OR_COMMAND = 'plugin.json: exactly one of "main" and "command" is required';
+
+/** A variable both fixed in `environment` and passed from the daemon's in `permissions.env`. */
+const bothEnvironments = (name: string) =>
+  `${name} is also in permissions.env: a variable is either fixed here or passed on from the daemon's environment, not both`;
 
 const relativeInside = (p: string) =>
   !path.isAbsolute(p) && !path.posix.normalize(p.replaceAll('\\', '/')).startsWith('../') && p !== '..';
@@ -106,6 +115,26 @@ export const manifestSchema = z
           .meta({ description: "The only variables passed from the daemon's environment." }),
       })
       .prefault({}),
+    environment: z
+      .record(
+        z
+          .string()
+          .regex(ENV_NAME_RE, { error: (iss) => `${show(iss.input)} is not an environment variable name` })
+          .refine((name) => reservedVariable(name) === null, { error: (iss) => reservedVariable(String(iss.input)) ?? 'reserved' }),
+        z
+          .string({ error: (iss) => `expected a string, got ${show(iss.input)}` })
+          .max(MAX_ENVIRONMENT_VALUE, { error: `must be at most ${MAX_ENVIRONMENT_VALUE} characters` })
+          .refine((v) => !v.startsWith('./') || relativeInside(v), { error: (iss) => `${show(iss.input)} leaves the plugin folder (a value starting with ./ is a path inside it)` }),
+      )
+      .refine((env) => Object.keys(env).length <= MAX_ENVIRONMENT_ENTRIES, {
+        error: (iss) => `at most ${MAX_ENVIRONMENT_ENTRIES} variables, got ${Object.keys(iss.input as object).length}`,
+      })
+      .default({})
+      .meta({
+        maxProperties: MAX_ENVIRONMENT_ENTRIES,
+        description:
+          "Fixed variables set in its process: NAME → value. A value starting with ./ is a path inside the plugin folder, made absolute. Needs no approval (it is no secret of the daemon's); HOME, PATH, LANG, LC_ALL, TZ, WARDEN_* and LD_* are reserved.",
+      }),
     limits: z
       .strictObject({ memoryMb: posInt(), cpuPercent: posInt(), handles: posInt(), processes: posInt() })
       .partial()
@@ -167,6 +196,9 @@ export const manifestSchema = z
     if (Object.hasOwn(m.dependencies, m.name)) {
       ctx.addIssue({ code: 'custom', path: ['dependencies', m.name], message: 'a plugin may not depend on itself', input: m });
     }
+    for (const name of Object.keys(m.environment)) {
+      if (m.permissions.env.includes(name)) ctx.addIssue({ code: 'custom', path: ['environment', name], message: bothEnvironments(name), input: m });
+    }
   });
 
 /** Valid: the manifest with defaults applied. Invalid: every problem, one line each, and them joined with "; ". */
@@ -209,6 +241,7 @@ export function validateManifest(raw: unknown): ValidateResult {
       childProcess: m.permissions.childProcess,
       env: m.permissions.env,
     },
+    ...(Object.keys(m.environment).length > 0 ? { environment: { ...m.environment } } : {}),
     limits: m.limits,
     ...(m.callTimeoutMs !== undefined ? { callTimeoutMs: m.callTimeoutMs } : {}),
     schedules: m.schedules.map((s) => ({ cron: s.cron, method: s.method, params: s.params })),
@@ -248,6 +281,12 @@ function crossFieldProblems(raw: Record<string, unknown>): string[] {
   const deps = raw['dependencies'];
   if (typeof name === 'string' && deps !== null && typeof deps === 'object' && !Array.isArray(deps) && Object.hasOwn(deps, name)) {
     out.push(`plugin.json: dependencies.${name}: a plugin may not depend on itself`);
+  }
+  const environment = raw['environment'];
+  const permissions = raw['permissions'];
+  const passed = permissions !== null && typeof permissions === 'object' ? (permissions as Record<string, unknown>)['env'] : undefined;
+  if (environment !== null && typeof environment === 'object' && !Array.isArray(environment) && Array.isArray(passed)) {
+    for (const key of Object.keys(environment)) if (passed.includes(key)) out.push(`plugin.json: environment.${key}: ${bothEnvironments(key)}`);
   }
   return out;
 }

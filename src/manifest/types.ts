@@ -40,6 +40,11 @@ export interface Manifest {
   engines: { warden?: string };
   dependencies: Record<string, string>;
   permissions: Permissions;
+  /**
+   * Fixed variables for its process (docs/manifest.md, "environment"), values as written (`./…` is made
+   * absolute against the plugin folder at launch: resolveEnvironment). Set only when the manifest has any.
+   */
+  environment?: Record<string, string>;
   limits: Partial<Limits>;
   callTimeoutMs?: number;
   schedules: Schedule[];

@@ -1,5 +1,31 @@
+import path from 'node:path';
+
 /** The variables every plugin gets; nothing else leaks from the daemon's environment unless declared. */
 const BASE_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'TZ'] as const;
+
+/**
+ * Why a plugin.json may not fix the variable `name` in its `environment`, or null when it may: warden sets
+ * `HOME`, the base variables and every `WARDEN_*` itself, and `LD_*` would reach into how every program of
+ * the launch chain (the launch shell, setpriv, bwrap) and the plugin itself is loaded. The one place this
+ * rule is written: the manifest's schema refuses these names, and buildPluginEnv never applies them.
+ */
+export function reservedVariable(name: string): string | null {
+  if (name === 'HOME' || (BASE_VARIABLES as readonly string[]).includes(name) || name.startsWith('WARDEN_')) {
+    return `${name} is set by warden itself (HOME, ${BASE_VARIABLES.join(', ')} and WARDEN_* are reserved)`;
+  }
+  if (name.startsWith('LD_')) return `${name} is reserved: LD_* variables change how programs are loaded`;
+  return null;
+}
+
+/**
+ * A manifest's `environment` made ready for the plugin's process: a value that begins with `./` is a path
+ * inside the plugin folder, made absolute against `dir` (the folder has the same path inside the wall).
+ */
+export function resolveEnvironment(environment: Readonly<Record<string, string>> | undefined, dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment ?? {})) out[key] = value.startsWith('./') ? path.resolve(dir, value) : value;
+  return out;
+}
 
 export interface PluginEnvOptions {
   name: string;
@@ -7,6 +33,8 @@ export interface PluginEnvOptions {
   dir: string;
   /** Names from `permissions.env` (after operator overrides). */
   allowed: readonly string[];
+  /** The manifest's `environment`, already resolved (resolveEnvironment): fixed values, applied after `allowed`. */
+  environment?: Readonly<Record<string, string>>;
   source?: NodeJS.ProcessEnv;
 }
 
@@ -21,6 +49,10 @@ export function buildPluginEnv(options: PluginEnvOptions): Record<string, string
   for (const key of options.allowed) {
     const value = source[key];
     if (value !== undefined) env[key] = value;
+  }
+  // The schema already refuses reserved names; they are skipped here too, whoever built the manifest.
+  for (const [key, value] of Object.entries(options.environment ?? {})) {
+    if (reservedVariable(key) === null) env[key] = value;
   }
   env.HOME = options.dir;
   env.WARDEN_PLUGIN_NAME = options.name;

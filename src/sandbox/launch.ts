@@ -6,7 +6,7 @@ import type { Limits } from '../config/types.js';
 import type { Manifest, Permissions } from '../manifest/types.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { Capabilities, Wall } from './capabilities.js';
-import { buildPluginEnv } from './env.js';
+import { buildPluginEnv, resolveEnvironment } from './env.js';
 import { realPath } from './permissions.js';
 import { sdkLoaderArgs } from './sdk-loader.js';
 
@@ -236,6 +236,24 @@ function runtimePrefix(executable: string, wall: Wall, protectedPaths: readonly 
 }
 
 /**
+ * The installation to bind for a program: an absolute one's (runtimePrefix), or, for a relative path like
+ * `.venv/bin/python`, the installation it links to when that lies outside the plugin folder (a venv made
+ * by a python outside /usr). A bare name, or a path that stays inside the folder, brings nothing.
+ */
+function programRuntime(program: string, dir: string, realDir: string, wall: Wall, protectedPaths: readonly string[]): string | null {
+  if (isAbsolute(program)) return runtimePrefix(program, wall, protectedPaths);
+  if (!program.includes('/')) return null;
+  const target = resolve(dir, program);
+  let real: string;
+  try {
+    real = realpathSync.native(target);
+  } catch {
+    return null; // missing: the start fails with the plugin's own error
+  }
+  return contains(realDir, real) ? null : runtimePrefix(target, wall, protectedPaths);
+}
+
+/**
  * Bounded recursive lchown, so a root daemon's plugin can write its own fs.write folders. Never follows
  * a symlink (the plugin may have left one pointing at a host file): links are neither changed nor entered.
  */
@@ -303,9 +321,10 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
   for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write', realDir);
   checkReadable(dir, wall);
   prepareWritePaths(realDir, permissions.fs.write, wall);
-  // An absolute program (the daemon's node, or a command given by path) may live outside /usr; a bare
-  // command name is found on PATH inside the sandbox, among the system's own programs.
-  const runtime = isAbsolute(program[0]!) ? [runtimePrefix(program[0]!, wall, protectedPaths)].filter((p): p is string => p !== null) : [];
+  // An absolute program (the daemon's node, or a command given by path) may live outside /usr, and so may
+  // the one a relative command in the plugin folder links to (a venv's .venv/bin/python); a bare command
+  // name is found on PATH inside the sandbox, among the system's own programs.
+  const runtime = [programRuntime(program[0]!, dir, realDir, wall, protectedPaths)].filter((p): p is string => p !== null);
   // The SDK for any node program: at its host path (with the package.json that lets `warden/sdk`
   // resolve from inside this package), and at SDK_SANDBOX_ROOT for a plugin anywhere else.
   const packageJson = join(PACKAGE_ROOT, 'package.json');
@@ -339,7 +358,7 @@ export function planLaunch(options: LaunchOptions): LaunchPlan {
   const { dir, manifest, permissions, limits, capabilities } = options;
   // A launch without its cgroup gets what a host without cgroups gets (the heap flag among it).
   const d = decide(manifest, permissions, options.cgroup ? capabilities : { ...capabilities, cgroup: null });
-  const env = buildPluginEnv({ name: manifest.name, version: manifest.version, dir, allowed: permissions.env });
+  const env = buildPluginEnv({ name: manifest.name, version: manifest.version, dir, allowed: permissions.env, environment: resolveEnvironment(manifest.environment, dir) });
   let argv = programArgv(options, d);
   let fds: ExtraFd[] = [];
   if (d.wall) ({ argv, fds } = wallArgv(options, d.wall, argv, env));

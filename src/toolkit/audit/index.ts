@@ -120,8 +120,11 @@ function pushUse(findings: Finding[], use: Use, file: string, manifest: Manifest
       return void add('env-all', false);
     case 'parseError':
       return void add('parse-error', false);
-    case 'env':
-      return void add('env', p.env.includes(use.name));
+    case 'env': {
+      // Declared when passed from the daemon (permissions.env) or fixed by the manifest itself (environment).
+      const declared = p.env.includes(use.name) || Object.hasOwn(manifest.environment ?? {}, use.name);
+      return void findings.push({ rule: 'env', capability: SEVERITY.env.capability, file, line: use.line, detail: use.detail, name: use.name, declared });
+    }
     case 'fs': {
       if (use.path === null) return void add('fs-computed', false);
       const target = path.resolve(root, use.path);

@@ -35,6 +35,8 @@ export interface Finding {
   file: string;
   line: number;
   detail: string;
+  /** An `env` finding's variable name (the other rules have none). */
+  name?: string;
   /** Whether plugin.json's permissions cover it; always false for what no manifest can declare. */
   declared: boolean;
 }

@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { extract } from 'tar';
-import { loadPlugin } from '../../manifest/discover.js';
+import { loadPlugin, MANIFEST_FILE } from '../../manifest/discover.js';
 import type { Manifest } from '../../manifest/types.js';
 import { auditPlugin } from '../audit/index.js';
+import { DATA_FOLDER, mcpManifest, manifestText, type McpFacts } from './mcp-manifest.js';
 
 const run = promisify(execFile);
 
@@ -48,6 +49,18 @@ export interface InstallOptions {
   registry?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** For an MCP server without plugin.json: the plugin's name instead of the package's (`--name`). */
+  name?: string;
+  /** For an MCP server without plugin.json: `environment` entries set or overridden (`--env NAME=VALUE`). */
+  env?: Record<string, string>;
+}
+
+/** The plugin.json install wrote for an MCP server package that had none. */
+export interface GeneratedManifest {
+  main: string;
+  /** The folder it may write, inside its own (made by the install). */
+  writes: string;
+  environment: Record<string, string>;
 }
 
 export interface InstallResult {
@@ -63,6 +76,8 @@ export interface InstallResult {
   audit: { score: number; undeclared: number };
   /** What it asks for beyond its own folder: the operator approves it with `warden plugin grant NAME`. */
   asks: string[];
+  /** Set when the package had no plugin.json and install generated one for an MCP server; null otherwise. */
+  generated: GeneratedManifest | null;
 }
 
 // Why: one hash of a file, hex or npm's base64 form.
@@ -163,8 +178,62 @@ export function asksOf(manifest: Manifest): string[] {
     ...(p.childProcess ? ['child processes'] : []),
     ...p.env.map((name) => `env ${name}`),
     ...p.fs.read.filter((r) => path.isAbsolute(r) || r.startsWith('..')).map((r) => `read ${r}`),
-    ...p.fs.write.map((w) => `write ${w}`),
+    // Writes inside its own folder need no approval either (docs/manifest.md, "permissions and approval").
+    ...p.fs.write.filter((w) => path.isAbsolute(w) || w.startsWith('..')).map((w) => `write ${w}`),
   ];
+}
+
+/** Where README.md tells how to wrap a Python MCP server. */
+const PYTHON_WRAPPING = 'README.md, "Wrapping a Python MCP server"';
+
+/**
+ * A package folder without plugin.json: an MCP server gets one generated (mcp-manifest.ts) from its
+ * package.json and from what an audit of its own files (before any dependency is installed) saw it use,
+ * and a data folder; anything else is refused. The audit runs against a provisional manifest first.
+ */
+async function generateManifest(staging: string, spec: string, options: InstallOptions): Promise<GeneratedManifest> {
+  const pkgFile = path.join(staging, 'package.json');
+  if (!existsSync(pkgFile)) {
+    if (existsSync(path.join(staging, 'pyproject.toml'))) {
+      throw new InstallError(`${spec} has no plugin.json; warden generates one only for an npm package, and this is a Python project: write a plugin.json with "protocol": "mcp" and its command (${PYTHON_WRAPPING})`);
+    }
+    throw new InstallError(`not a valid plugin: ${MANIFEST_FILE}: not found in ${spec}, and no package.json to generate one from`);
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse((await readFile(pkgFile, 'utf8')).replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new InstallError(`${spec} has no plugin.json, and its package.json is not valid JSON: ${(error as Error).message}`);
+  }
+  if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) throw new InstallError(`${spec} has no plugin.json, and its package.json is not an object`);
+  const pkgObject = pkg as Record<string, unknown>;
+  const base = { spec, name: options.name, env: options.env, exists: (file: string) => existsSync(path.join(staging, file)) };
+  const provisional = mcpManifest(pkgObject, null, base);
+  if (!provisional.ok) throw new InstallError(provisional.reason);
+  const manifestFile = path.join(staging, MANIFEST_FILE);
+  await writeFile(manifestFile, manifestText(provisional.manifest));
+  const report = await auditPlugin(staging).catch((error: Error) => {
+    throw new InstallError(`${spec}: the plugin.json generated for it is not valid: ${error.message}`);
+  });
+  const facts: McpFacts = {
+    env: [...new Set(report.findings.flatMap((f) => (f.rule === 'env' && f.name ? [f.name] : [])))],
+    network: report.findings.some((f) => f.rule === 'network'),
+    childProcess: report.findings.some((f) => f.rule === 'child-process'),
+  };
+  const generated = mcpManifest(pkgObject, facts, base);
+  if (!generated.ok) throw new InstallError(generated.reason);
+  await writeFile(manifestFile, manifestText(generated.manifest));
+  const data = path.join(staging, DATA_FOLDER);
+  if (existsSync(data) && !(await lstat(data)).isDirectory()) throw new InstallError(`${spec}: it holds a file named ${DATA_FOLDER.slice(2)}, where its data folder goes`);
+  await mkdir(data, { recursive: true });
+  const environment = (generated.manifest['environment'] as Record<string, string> | undefined) ?? {};
+  return { main: generated.main, writes: DATA_FOLDER, environment };
+}
+
+/** `protocol mcp, main dist/index.js, writes ./data; MEMORY_FILE_PATH=./data/memory`: what install generated, on one line. */
+export function describeGenerated(g: GeneratedManifest): string {
+  const env = Object.entries(g.environment).map(([k, v]) => `${k}=${v}`);
+  return `protocol mcp, main ${g.main}, writes ${g.writes}${env.length > 0 ? `; ${env.join(', ')}` : ''}`;
 }
 
 /** Installs `spec` into options.pluginsDir; throws InstallError with the reason, leaving nothing behind. */
@@ -196,6 +265,10 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
       if (sha256 !== options.sha256.toLowerCase()) throw new InstallError(`sha256 mismatch: the tarball is ${sha256}, --sha256 says ${options.sha256}`);
     }
     if (tarball) await unpack(tarball, staging);
+    const generated = existsSync(path.join(staging, MANIFEST_FILE)) ? null : await generateManifest(staging, spec, options);
+    if (!generated && (options.name !== undefined || Object.keys(options.env ?? {}).length > 0)) {
+      throw new InstallError(`${spec} has its own ${MANIFEST_FILE}: --name and --env apply only to an MCP server without one`);
+    }
     const loaded = await loadPlugin(staging);
     if (!loaded.ok) throw new InstallError(`not a valid plugin: ${loaded.reason}`);
     const { manifest } = loaded;
@@ -218,6 +291,7 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
       dependencies,
       audit: { score: audit.score, undeclared: audit.findings.filter((f) => !f.declared).length },
       asks: asksOf(manifest),
+      generated,
     };
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -1,0 +1,172 @@
+// The plugin.json generated for an MCP server package without one (src/toolkit/package/mcp-manifest.ts):
+// what counts as an MCP server, the name, the entry, the data paths, the permissions asked for, --env,
+// and every refusal.
+import { describe, expect, it } from 'vitest';
+import { validateManifest } from '../../src/manifest/schema.js';
+import { dataPathFor, entryOf, looksLikeMcpServer, manifestText, mcpManifest, pluginNameOf, type McpFacts } from '../../src/toolkit/package/mcp-manifest.js';
+
+const MEMORY = {
+  name: '@modelcontextprotocol/server-memory',
+  version: '2026.8.31',
+  description: 'MCP server for enabling memory for Claude through a knowledge graph',
+  mcpName: 'io.github.modelcontextprotocol/server-memory',
+  type: 'module',
+  bin: { 'mcp-server-memory': 'dist/index.js' },
+  dependencies: { '@modelcontextprotocol/sdk': '^1.30.0' },
+};
+const NOTHING: McpFacts = { env: [], network: false, childProcess: false };
+const files = (...present: string[]) => (file: string) => present.includes(file);
+const options = (extra: Partial<Parameters<typeof mcpManifest>[2]> = {}) => ({ spec: 'npm:pkg', exists: files('dist/index.js', 'index.mjs', 'bin/a.js', 'bin/b.js', 'lib/main.cjs', 'bin/cli'), ...extra });
+
+function generate(pkg: Record<string, unknown>, facts: McpFacts | null, extra: Partial<Parameters<typeof mcpManifest>[2]> = {}) {
+  const r = mcpManifest(pkg, facts, options(extra));
+  if (!r.ok) throw new Error(r.reason);
+  return r.manifest;
+}
+
+function refusal(pkg: Record<string, unknown>, extra: Partial<Parameters<typeof mcpManifest>[2]> = {}): string {
+  const r = mcpManifest(pkg, NOTHING, options(extra));
+  if (r.ok) throw new Error('expected a refusal');
+  return r.reason;
+}
+
+describe('which packages are MCP servers', () => {
+  it('knows one by mcpName, a dependency on the SDK, or a keyword', () => {
+    expect(looksLikeMcpServer({ mcpName: 'io.github.x/y' })).toBe(true);
+    expect(looksLikeMcpServer({ dependencies: { '@modelcontextprotocol/sdk': '^1' } })).toBe(true);
+    expect(looksLikeMcpServer({ peerDependencies: { '@modelcontextprotocol/sdk': '^1' } })).toBe(true);
+    expect(looksLikeMcpServer({ keywords: ['tools', 'MCP'] })).toBe(true);
+    expect(looksLikeMcpServer({ keywords: ['modelcontextprotocol'] })).toBe(true);
+    expect(looksLikeMcpServer({ devDependencies: { '@modelcontextprotocol/sdk': '^1' }, keywords: ['mcp-tools'] })).toBe(false);
+    expect(looksLikeMcpServer({ name: 'left-pad', dependencies: { lodash: '^4' } })).toBe(false);
+  });
+
+  it('refuses anything else, saying what to do', () => {
+    expect(refusal({ name: 'left-pad', version: '1.0.0', main: 'index.mjs' }, { spec: './left-pad' })).toBe(
+      './left-pad has no plugin.json and does not look like an MCP server (no mcpName, no dependency on @modelcontextprotocol/sdk); add a plugin.json (docs/manifest.md)',
+    );
+  });
+});
+
+describe('the generated plugin.json', () => {
+  it('for server-memory: protocol mcp, its bin, ./data, MEMORY_FILE_PATH pointed into it', () => {
+    const manifest = generate(MEMORY, { env: ['MEMORY_FILE_PATH'], network: false, childProcess: false });
+    expect(manifest).toEqual({
+      name: 'server-memory',
+      version: '2026.8.31',
+      description: 'MCP server for enabling memory for Claude through a knowledge graph',
+      kind: 'service',
+      protocol: 'mcp',
+      main: 'dist/index.js',
+      engines: { warden: '^1.0.0' },
+      environment: { MEMORY_FILE_PATH: './data/memory' },
+      permissions: { fs: { write: ['./data'] } },
+    });
+    expect(validateManifest(manifest).ok).toBe(true);
+    expect(manifestText(manifest)).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
+  });
+
+  it('without facts is the provisional manifest the audit runs against', () => {
+    expect(generate(MEMORY, null)).toEqual({
+      name: 'server-memory',
+      version: '2026.8.31',
+      description: MEMORY.description,
+      kind: 'service',
+      protocol: 'mcp',
+      main: 'dist/index.js',
+      engines: { warden: '^1.0.0' },
+    });
+  });
+
+  it('names the plugin after the package, or --name', () => {
+    expect(pluginNameOf('@modelcontextprotocol/server-memory')).toBe('server-memory');
+    expect(pluginNameOf('@acme/Notes_Server')).toBe('notes-server');
+    expect(pluginNameOf('mcp.server..x')).toBe('mcp-server-x');
+    expect(pluginNameOf('_private')).toBe('private');
+    expect(generate({ ...MEMORY, name: 'My.Server' }, NOTHING).name).toBe('my-server');
+    expect(generate(MEMORY, NOTHING, { name: 'memory' }).name).toBe('memory');
+    expect(refusal(MEMORY, { name: 'Not A Name' })).toContain('"Not A Name" is not a plugin name');
+    expect(refusal({ ...MEMORY, name: undefined })).toContain('"" is not a plugin name');
+  });
+
+  it('describes itself when the package does not', () => {
+    expect(generate({ ...MEMORY, description: undefined }, NOTHING).description).toBe(
+      '@modelcontextprotocol/server-memory: an MCP server (plugin.json generated by warden plugin install)',
+    );
+  });
+
+  it('takes its version from package.json, refusing one that is not semver', () => {
+    expect(refusal({ ...MEMORY, version: 'latest' })).toBe('npm:pkg: its package.json version "latest" is not a semver version');
+    expect(refusal({ ...MEMORY, version: undefined })).toContain('version null is not a semver version');
+  });
+
+  it('runs the bin: a string, the one entry, the one named like the package, else the first; else main', () => {
+    const has = files('a.js', 'bin/a.js', 'bin/b.js', 'lib/main.cjs', 'server.js');
+    expect(entryOf({ bin: './a.js' }, has)).toEqual({ file: 'a.js' });
+    expect(entryOf({ name: '@x/b', bin: { a: 'bin/a.js', b: 'bin/b.js' } }, has)).toEqual({ file: 'bin/b.js' });
+    expect(entryOf({ name: 'c', bin: { a: 'bin/a.js', b: 'bin/b.js' } }, has)).toEqual({ file: 'bin/a.js' });
+    expect(entryOf({ main: 'lib/main.cjs' }, has)).toEqual({ file: 'lib/main.cjs' });
+    expect(entryOf({ bin: { s: 'server.js' }, main: 'lib/main.cjs' }, has)).toEqual({ file: 'server.js' });
+    expect(entryOf({}, has)).toEqual({ problem: 'its package.json names no bin and no main, so there is no command to run' });
+    expect(entryOf({ bin: 'dist/gone.js' }, has)).toEqual({ problem: 'its bin "dist/gone.js" is not in the package' });
+    expect(entryOf({ bin: { x: '../../etc/passwd.js' } }, () => true)).toEqual({ problem: 'its bin x "../../etc/passwd.js" lies outside the package' });
+    expect(entryOf({ main: '/abs.js' }, () => true)).toEqual({ problem: 'its main "/abs.js" lies outside the package' });
+    expect(entryOf({ bin: 'bin/cli' }, () => true)).toEqual({ problem: expect.stringContaining('its bin "bin/cli" is not a .js, .mjs or .cjs file') });
+    expect(refusal({ ...MEMORY, bin: undefined })).toBe('npm:pkg: its package.json names no bin and no main, so there is no command to run');
+  });
+
+  it('points variables that name a data place into ./data, and no others', () => {
+    const cases: Record<string, string | null> = {
+      MEMORY_FILE_PATH: './data/memory',
+      DB_FILE: './data/db',
+      STORE_PATH: './data/store',
+      CACHE_DIR: './data',
+      DATA_DIRECTORY: './data',
+      NOTES_FOLDER: './data',
+      APP_HOME: './data',
+      MY_APP_DB_PATH: './data/my-app-db',
+      API_KEY: null,
+      API_KEY_FILE: null,
+      CONFIG_PATH: null,
+      APP_CONFIG_DIR: null,
+      TLS_CERT_FILE: null,
+      SSL_CA_FILE: null,
+      GITHUB_TOKEN_PATH: null,
+      SECRET_FILE: null,
+      PATH: null,
+      NODE_PATH: null,
+      PYTHONPATH: null,
+      HOME: null,
+      JAVA_HOME: null,
+      LD_LIBRARY_PATH: null,
+      WARDEN_PLUGIN_DIR: null,
+      _DIR: null,
+      NODE_ENV: null,
+      PORT: null,
+    };
+    for (const [name, expected] of Object.entries(cases)) expect(dataPathFor(name), name).toBe(expected);
+  });
+
+  it('asks for the network, child processes and every other variable the code reads', () => {
+    const manifest = generate(MEMORY, {
+      env: ['MEMORY_FILE_PATH', 'SOME_API_TOKEN', 'API_KEY', 'CONFIG_PATH', 'HOME', 'PATH', 'WARDEN_PLUGIN_DIR', 'CACHE_DIR', 'API_KEY'],
+      network: true,
+      childProcess: true,
+    });
+    expect(manifest['environment']).toEqual({ CACHE_DIR: './data', MEMORY_FILE_PATH: './data/memory' });
+    expect(manifest['permissions']).toEqual({ fs: { write: ['./data'] }, network: true, childProcess: true, env: ['API_KEY', 'CONFIG_PATH', 'SOME_API_TOKEN'] });
+    expect(validateManifest(manifest).ok).toBe(true);
+  });
+
+  it('--env sets or overrides entries, and a variable set there is no longer asked for', () => {
+    const manifest = generate(MEMORY, { env: ['MEMORY_FILE_PATH', 'LOG_LEVEL', 'API_KEY'], network: false, childProcess: false }, {
+      env: { MEMORY_FILE_PATH: './data/memory.jsonl', LOG_LEVEL: 'debug' },
+    });
+    expect(manifest['environment']).toEqual({ LOG_LEVEL: 'debug', MEMORY_FILE_PATH: './data/memory.jsonl' });
+    expect(manifest['permissions']).toEqual({ fs: { write: ['./data'] }, env: ['API_KEY'] });
+  });
+
+  it('refuses an --env the manifest refuses, with the manifest rule', () => {
+    expect(refusal(MEMORY, { env: { LD_PRELOAD: '/x.so' } })).toContain('environment.LD_PRELOAD: LD_PRELOAD is reserved');
+  });
+});
