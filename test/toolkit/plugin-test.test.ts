@@ -118,6 +118,18 @@ describe('warden plugin test: plugins that pass', () => {
     expect(text).toMatch(/9 passed, 0 failed$/);
   });
 
+  it('runs an MCP server through initialize, ping, its tools and a described tool\'s examples', async () => {
+    const server = readFileSync(path.join(REPO, 'test/fixtures/mcp-server/server.mjs'), 'utf8');
+    const methods = { add: { description: 'Adds.', examples: [{ params: { a: 2, b: 3 }, result: { content: [{ type: 'text', text: '5' }], structuredContent: { sum: 5 } } }] } };
+    const { dir, token } = writePlugin('mcp-tools', { protocol: 'mcp', command: ['node', 'server.mjs'], methods }, { 'server.mjs': server });
+    const report = await testPlugin(dir);
+    expectNothingLeft(token, report);
+    expect(report.failed, formatTestReport(report)).toBe(0);
+    expect(report.checks.map((c) => `${c.status} ${c.name}`)).toEqual(['pass handshake', 'pass health', 'pass methods', 'pass methods', 'pass example add[0]', 'pass snapshot', 'pass clean exit']);
+    expect(line(report, 'handshake').detail).toMatch(/methods add, fail, ask, grow, freeze/);
+    expect(report.checks[3]!.detail).toBe('its tools, described by the server: fail, ask, grow, freeze');
+  });
+
   it('passes a Python plugin written against the protocol by hand, with the manifest limits lowering the defaults', async () => {
     const main = readFileSync(path.join(REPO, 'plugins/hello-python/main.py'), 'utf8');
     const { dir, token } = writePlugin(

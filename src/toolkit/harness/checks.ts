@@ -25,7 +25,7 @@ function errorText(error: Error): string {
   return error instanceof RpcError ? `${error.message} (code ${error.code})` : error.message;
 }
 
-/** Check 1: `warden.initialize` answered in time with a `methods` list; the served names, or null when it failed. */
+/** Check 1: `warden.initialize` (an MCP server: `initialize` and `tools/list`) answered in time with a `methods` list; the served names, or null when it failed. */
 export async function checkHandshake(instance: TestInstance, state: unknown, name = 'handshake'): Promise<{ line: CheckResult; methods: string[] | null }> {
   const begun = Date.now();
   try {
@@ -39,7 +39,7 @@ export async function checkHandshake(instance: TestInstance, state: unknown, nam
   }
 }
 
-/** Check 2: `warden.health` answered (any answer, even an error, proves it alive, as in the daemon). */
+/** Check 2: `warden.health` (an MCP server: `ping`) answered (any answer, even an error, proves it alive, as in the daemon). */
 export async function checkHealth(instance: TestInstance, timeoutMs: number): Promise<CheckResult> {
   const answer = await instance.call('warden.health', {}, timeoutMs);
   if (answer.ok) return pass('health', `answered ${shown(answer.result, 60)}`);
@@ -60,7 +60,10 @@ export function checkMethods(manifest: Manifest, served: string[]): CheckResult[
     lines.push(pass('methods', described.length === 0 ? 'plugin.json describes no methods' : `all ${described.length} described methods are served`));
   }
   const undescribed = served.filter((m) => !Object.hasOwn(manifest.methods, m));
-  if (undescribed.length > 0) {
+  if (undescribed.length > 0 && manifest.protocol === 'mcp') {
+    // An MCP server's tools describe themselves (tools/list: a description and an inputSchema each).
+    lines.push(pass('methods', `its tools, described by the server: ${undescribed.join(', ')}`));
+  } else if (undescribed.length > 0) {
     lines.push({ name: 'methods', status: 'warn', detail: `served without a description in plugin.json: ${undescribed.join(', ')}` });
   }
   return lines;

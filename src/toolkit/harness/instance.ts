@@ -72,6 +72,7 @@ export class TestInstance {
       this.host = new PluginHost({
         name: manifest.name,
         version: manifest.version,
+        protocol: manifest.protocol,
         launch,
         loggerFor: (pid) => this.logs.pluginLogger(manifest.name, { pid, restarts: 0 }),
         // No daemon: no other plugin to call, no bus to publish on (emits are accepted and dropped).
