@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPO } from '../helpers/daemon.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installPlugin } from '../../src/toolkit/package/install.js';
 import { bootDaemon, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
@@ -40,7 +41,35 @@ function release(version: string, broken = false) {
 
 const runCli = (args: string[], env: NodeJS.ProcessEnv) => runCliAsync(args, { env });
 
+/** A release of an MCP server without plugin.json (test/fixtures/mcp-package), which keeps notes in DATA_DIR. */
+function notesRelease(version: string) {
+  return {
+    name: 'acme-notes',
+    version,
+    files: { 'index.mjs': readFileSync(join(REPO, 'test/fixtures/mcp-package/index.mjs'), 'utf8') },
+    extra: { type: 'module', mcpName: 'io.github.acme/notes', bin: { 'acme-notes': 'index.mjs' } },
+  };
+}
+
 describe('warden plugin update', () => {
+  it('updates an MCP server whose plugin.json install generated: generated again with the same --env, its data folder kept', { timeout: 90_000 }, async () => {
+    work = mkdtempSync(join(tmpdir(), 'warden-update-'));
+    registry = await startRegistry(work, [notesRelease('0.3.1'), notesRelease('0.4.0')]);
+    ({ sandbox, daemon } = await bootDaemon({ hotReload: { enabled: true, debounceMs: 100 } }));
+    const installed = await installPlugin('npm:acme-notes@0.3.1', { pluginsDir: sandbox.pluginsDir, registry: registry.url, env: { SOME_API_TOKEN: 'set-at-install' } });
+    expect(installed.generated?.environment).toEqual({ DATA_DIR: './data', SOME_API_TOKEN: 'set-at-install' });
+    await daemon.waitForState('acme-notes', 'running');
+    expect(await daemon.call('acme-notes', 'add', { text: 'kept across the update' })).toMatchObject({ structuredContent: { count: 1 } });
+
+    const update = await runCli(['plugin', 'update', 'acme-notes', '--socket', sandbox.socketPath], { ...process.env, WARDEN_CONFIG: sandbox.configPath });
+    expect([update.status, update.stderr]).toEqual([0, '']);
+    expect(update.stdout).toBe('acme-notes: updated 0.3.1 -> 0.4.0, serving\n');
+    const manifest = JSON.parse(readFileSync(join(sandbox.pluginsDir, 'acme-notes/plugin.json'), 'utf8'));
+    expect(manifest).toMatchObject({ version: '0.4.0', protocol: 'mcp', environment: { DATA_DIR: './data', SOME_API_TOKEN: 'set-at-install' } });
+    expect(await daemon.call('acme-notes', 'list', {})).toMatchObject({ structuredContent: { notes: ['kept across the update'], token: true } });
+  });
+
+
   it('installs from the registry into a running daemon, updates under load without a failed call, plans past a dependent range, and rolls back a release that fails to start', { timeout: 90_000 }, async () => {
     work = mkdtempSync(join(tmpdir(), 'warden-update-'));
     registry = await startRegistry(work, [release('1.0.0'), release('1.1.0'), release('1.2.0', true), release('2.0.0')]);

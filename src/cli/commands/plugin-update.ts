@@ -59,6 +59,8 @@ range other plugins in pluginsDir hold on it (their dependencies). The new versi
 against the registry's integrity, prepared like an install, then swapped into pluginsDir: a running
 daemon's hot reload starts it beside the old one and swaps them without dropping a call. If it fails to
 start, the old folder is put back; the old instance never stopped serving. Exit 1 after a rollback.
+The folders it writes inside its own (its fs.write paths, such as ./data) are copied into the new
+version; a plugin.json that install generated (an MCP server) is generated again with the same --env.
 A plugin installed from a folder or a .tgz has no registry to look in: remove it and install the new one.
 For instance, "warden plugin update feed-reader --dry-run" shows the version it would move to.`,
     )

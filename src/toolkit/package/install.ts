@@ -29,6 +29,8 @@ export interface InstallSource {
   version: string;
   integrity: string;
   registry: string | null;
+  /** Present when install generated the plugin.json (an MCP server without one): the --name and --env it was given, so an update generates the same. */
+  generated?: { name?: string; env?: Record<string, string> };
 }
 
 /** The most a tarball may unpack to: a bigger one is refused (a decompression bomb). */
@@ -191,7 +193,7 @@ const PYTHON_WRAPPING = 'README.md, "Wrapping a Python MCP server"';
  * package.json and from what an audit of its own files (before any dependency is installed) saw it use,
  * and a data folder; anything else is refused. The audit runs against a provisional manifest first.
  */
-async function generateManifest(staging: string, spec: string, options: InstallOptions): Promise<GeneratedManifest> {
+export async function generateManifest(staging: string, spec: string, options: Pick<InstallOptions, 'name' | 'env'>): Promise<GeneratedManifest> {
   const pkgFile = path.join(staging, 'package.json');
   if (!existsSync(pkgFile)) {
     if (existsSync(path.join(staging, 'pyproject.toml'))) {
@@ -276,7 +278,13 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
     if (existsSync(target)) throw new InstallError(`${manifest.name} is already installed at ${target} (warden plugin remove it first)`);
     const dependencies = await installDependencies(staging, log, options.registry);
     if (spec.startsWith('npm:') && integrity) {
-      const source: InstallSource = { package: packageName(spec.slice(4)), version: manifest.version, integrity, registry: options.registry ?? null };
+      const source: InstallSource = {
+        package: packageName(spec.slice(4)),
+        version: manifest.version,
+        integrity,
+        registry: options.registry ?? null,
+        ...(generated ? { generated: { ...(options.name !== undefined ? { name: options.name } : {}), ...(options.env ? { env: options.env } : {}) } } : {}),
+      };
       await writeFile(path.join(staging, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
     }
     const audit = await auditPlugin(staging);

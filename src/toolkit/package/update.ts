@@ -8,14 +8,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
-import { discoverPlugins, loadPlugin } from '../../manifest/discover.js';
+import { discoverPlugins, loadPlugin, MANIFEST_FILE } from '../../manifest/discover.js';
+import type { Manifest } from '../../manifest/types.js';
 import { auditPlugin } from '../audit/index.js';
-import { fetchFromNpm, InstallError, installDependencies, SOURCE_FILE, unpack, type InstallSource } from './install.js';
+import { fetchFromNpm, generateManifest, InstallError, installDependencies, SOURCE_FILE, unpack, type InstallSource } from './install.js';
 
 const run = promisify(execFile);
 
@@ -68,6 +69,30 @@ async function dependentRanges(pluginsDir: string, name: string): Promise<Array<
   return (await discoverPlugins(pluginsDir)).flatMap((p) => (p.ok && p.manifest.dependencies[name] ? [{ plugin: p.manifest.name, range: p.manifest.dependencies[name]! }] : []));
 }
 
+// Why: a release of a package whose plugin.json install generated has none either: it gets the same generation.
+async function unpackRelease(tarball: string, into: string, source: InstallSource, spec: string): Promise<void> {
+  await unpack(tarball, into);
+  if (source.generated && !existsSync(path.join(into, MANIFEST_FILE))) await generateManifest(into, spec, source.generated);
+}
+
+/**
+ * The folders the old version writes inside its own folder (its data), copied into the new one before the
+ * swap, without links: an update keeps what the plugin wrote. What the old instance writes while it finishes
+ * its calls in flight, after the copy, is not carried.
+ */
+async function carryData(manifest: Manifest, from: string, to: string, log: (line: string) => void): Promise<void> {
+  for (const write of manifest.permissions.fs.write) {
+    if (path.isAbsolute(write)) continue;
+    const source = path.resolve(from, write);
+    const rel = path.relative(from, source);
+    if (rel === '' || rel.startsWith('..') || !existsSync(source)) continue;
+    if ((await lstat(source)).isSymbolicLink()) continue;
+    log(`keeping its ${write}`);
+    await rm(path.join(to, rel), { recursive: true, force: true });
+    await cp(source, path.join(to, rel), { recursive: true, verbatimSymlinks: true, filter: async (src) => !(await lstat(src)).isSymbolicLink() });
+  }
+}
+
 /** Plans and (unless a dry run) performs the update; throws InstallError when it cannot even begin. */
 export async function updatePlugin(name: string, options: UpdateOptions): Promise<UpdateResult> {
   const log = options.log ?? (() => undefined);
@@ -97,7 +122,13 @@ export async function updatePlugin(name: string, options: UpdateOptions): Promis
       const { file, integrity } = await fetchFromNpm(`${source.package}@${version}`, into, { pluginsDir, registry: source.registry ?? undefined });
       const look = path.join(into, 'unpacked');
       await mkdir(look);
-      await unpack(file, look);
+      try {
+        await unpackRelease(file, look, source, `${source.package}@${version}`);
+      } catch (error) {
+        if (!(error instanceof InstallError)) throw error;
+        plan.rejected.push({ version, why: error.message });
+        continue;
+      }
       const candidate = await loadPlugin(look);
       if (!candidate.ok) {
         plan.rejected.push({ version, why: candidate.reason });
@@ -115,8 +146,9 @@ export async function updatePlugin(name: string, options: UpdateOptions): Promis
     if (options.dryRun) return { ...plan, outcome: 'planned', reason: null };
 
     await mkdir(staging);
-    await unpack(chosen.tarball, staging);
+    await unpackRelease(chosen.tarball, staging, source, `${source.package}@${chosen.version}`);
     await installDependencies(staging, log, source.registry ?? undefined);
+    await carryData(current.manifest, dir, staging, log);
     await auditPlugin(staging);
     const record: InstallSource = { ...source, version: chosen.version, integrity: chosen.integrity };
     await writeFile(path.join(staging, SOURCE_FILE), `${JSON.stringify(record, null, 2)}\n`);
