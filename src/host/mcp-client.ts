@@ -22,31 +22,54 @@ export interface McpSession {
 export interface McpPeer {
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown>;
   notify(method: string, params: unknown): void;
+  /** Told when the tool list is cut short (too many pages, tools or bytes). */
+  warn(message: string): void;
 }
 
 /** The most pages of `tools/list` followed (a server that never stops paging is cut off there). */
-const MAX_TOOL_PAGES = 100;
+export const MAX_TOOL_PAGES = 20;
+/** The most tools kept of one server, and the most JSON they may add up to: the daemon's memory stays bounded. */
+export const MAX_TOOLS = 1000;
+export const MAX_TOOLS_BYTES = 4 * 1024 * 1024;
 
 // Why: an answer from a hostile server is checked for shape before anything is taken from it.
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Every tool, following `nextCursor`; tools without a string name are left out. */
+/**
+ * Every tool, following `nextCursor`, within MAX_TOOL_PAGES, MAX_TOOLS and MAX_TOOLS_BYTES (the rest is
+ * left out, and the peer told); tools without a string name, and names warden reserves, are left out.
+ */
 export async function listTools(peer: McpPeer, timeoutMs: number): Promise<McpTool[]> {
   const tools: McpTool[] = [];
+  let bytes = 0;
   let cursor: string | undefined;
-  for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+  for (let page = 0; ; page++) {
+    if (page === MAX_TOOL_PAGES) {
+      peer.warn(`tools/list: more than ${MAX_TOOL_PAGES} pages; the tools after them are left out`);
+      break;
+    }
     const answer = await peer.request('tools/list', cursor === undefined ? {} : { cursor }, timeoutMs);
     const list = isObject(answer) && Array.isArray(answer['tools']) ? answer['tools'] : [];
     for (const tool of list) {
       if (!isObject(tool) || typeof tool['name'] !== 'string' || tool['name'] === '') continue;
-      tools.push({
+      if (tool['name'].startsWith('warden.') || tool['name'].startsWith('rpc.')) {
+        peer.warn(`tools/list: the tool ${JSON.stringify(tool['name'].slice(0, 80))} is left out: names starting with "warden." or "rpc." are warden's`);
+        continue;
+      }
+      const kept: McpTool = {
         name: tool['name'],
         ...(typeof tool['description'] === 'string' ? { description: tool['description'] } : {}),
         ...(isObject(tool['inputSchema']) ? { inputSchema: tool['inputSchema'] } : {}),
         ...(isObject(tool['outputSchema']) ? { outputSchema: tool['outputSchema'] } : {}),
-      });
+      };
+      bytes += JSON.stringify(kept).length;
+      if (tools.length === MAX_TOOLS || bytes > MAX_TOOLS_BYTES) {
+        peer.warn(`tools/list: over ${MAX_TOOLS} tools or ${MAX_TOOLS_BYTES} bytes of them; the rest are left out`);
+        return tools;
+      }
+      tools.push(kept);
     }
     cursor = isObject(answer) && typeof answer['nextCursor'] === 'string' && answer['nextCursor'] !== '' ? answer['nextCursor'] : undefined;
     if (cursor === undefined) break;

@@ -225,6 +225,7 @@ export class PluginHost {
   private readonly mcpPeer = {
     request: (method: string, params: unknown, timeoutMs: number) => this.rpc.request(method, params, timeoutMs),
     notify: (method: string, params: unknown) => void this.rpc.notify(method, params),
+    warn: (message: string) => this.logger.warn(message),
   };
 
   /**
