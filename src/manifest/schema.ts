@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { DAEMON_TOPIC_PREFIX, TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
 import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE, PLUGIN_PROTOCOLS } from '../protocol/index.js';
-import { reservedVariable } from '../sandbox/env.js';
+import { reservedVariable } from '../protocol/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
 import { methodProblems } from './method-schemas.js';

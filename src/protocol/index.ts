@@ -6,4 +6,5 @@ export * from './errors.js';
 export * from './vocabulary.js';
 export * from './method-names.js';
 export * from './exit-codes.js';
+export * from './environment.js';
 export type * from './wire.js';

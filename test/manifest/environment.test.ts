@@ -3,7 +3,8 @@
 // made absolute against the plugin folder.
 import { describe, expect, test } from 'vitest';
 import { validateManifest } from '../../src/manifest/schema.js';
-import { reservedVariable, resolveEnvironment } from '../../src/sandbox/env.js';
+import { reservedVariable } from '../../src/protocol/index.js';
+import { resolveEnvironment } from '../../src/sandbox/env.js';
 
 const base = { name: 'memory', version: '1.0.0', main: 'index.js' };
 

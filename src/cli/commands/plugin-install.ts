@@ -6,7 +6,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ENV_NAME_RE } from '../../manifest/schema.js';
 import { PLUGIN_NAME_RE } from '../../protocol/index.js';
-import { reservedVariable } from '../../sandbox/env.js';
+import { reservedVariable } from '../../protocol/index.js';
 import { describeGenerated, InstallError, installPlugin, type InstallResult } from '../../toolkit/package/install.js';
 import { CliFailure, ExitCode, UsageError } from '../exit.js';
 import { globals, out, outJson } from './context.js';
