@@ -105,6 +105,8 @@ describe('a lazy plugin', () => {
 
   it('a lazy plugin called starts its lazy dependencies first', async () => {
     await boot({ base: lazy('base'), top: lazy('top', { dependencies: { base: '^1.0.0' } }) });
+    // The socket answers before every plugin is through its first launch: wait for top's rest.
+    await waitFor('top to rest idle', async () => (await daemon.status('top')).reason === 'idle');
     expect(await daemon.status('top')).toMatchObject({ state: 'stopped', reason: 'idle' });
     expect(await daemon.call('top', 'ping')).toBe('pong');
     const [base, top] = [await daemon.status('base'), await daemon.status('top')];
