@@ -1,5 +1,6 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { afterAll } from 'vitest';
 import { join } from 'node:path';
 import type { PluginCgroup } from '../../src/cgroups/index.js';
 import type { Limits, PermissionsOverride } from '../../src/config/types.js';
@@ -10,26 +11,19 @@ import { detectCapabilities, type Capabilities } from '../../src/sandbox/capabil
 import { planLaunch, type LaunchPlan } from '../../src/sandbox/launch.js';
 import { effectivePermissions } from '../../src/sandbox/permissions.js';
 import { REPO } from '../helpers/daemon.js';
+import { binWithoutBwrap } from '../helpers/no-bwrap.js';
 import { testManifest } from '../helpers/manifest.js';
 
 export const PROBE = join(REPO, 'test/fixtures/sandbox/probe');
 /** This host as the daemon detects it: reading only, nothing written to cgroupfs until a test starts a plugin in a cgroup. */
 export const CAPABILITIES = await detectCapabilities();
 
-/** A PATH with the usual tools but no bwrap: what a host without bubblewrap looks like. */
-export function pathWithoutBwrap(): string {
-  const bin = mkdtempSync(join(tmpdir(), 'warden-nobwrap-'));
-  chmodSync(bin, 0o755);
-  const tools = ['sh', 'setpriv', 'prlimit', 'unshare', 'true', 'sleep', 'env', 'cat'];
-  for (const tool of tools) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
-  symlinkSync(process.execPath, join(bin, 'node'));
-  symlinkSync('/usr/bin/python3', join(bin, 'python3'));
-  return bin;
-}
-
 /** This host without the wall and without cgroups: the node permission model and the old wrappers alone. */
+const LEGACY_BIN = binWithoutBwrap();
+// Registered while the importing test file is collected: its tests are done with LEGACY by then.
+afterAll(() => rmSync(LEGACY_BIN, { recursive: true, force: true }));
 export const LEGACY: Capabilities = {
-  ...(await detectCapabilities({ path: pathWithoutBwrap() })),
+  ...(await detectCapabilities({ path: LEGACY_BIN })),
   cgroup: null,
   cgroupProblem: 'not in this test',
 };

@@ -1,10 +1,11 @@
 // The wall on the real kernel, one plugin host at a time: what a plugin sees and may do behind bwrap.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lookupUser, resolveIdentity, sandboxAccounts } from '../../src/sandbox/identity.js';
 import { detectWall, diagnoseWall } from '../../src/sandbox/wall.js';
-import { CAPABILITIES, PROBE, Tracker, pathWithoutBwrap } from './helpers.js';
+import { binWithoutBwrap } from '../helpers/no-bwrap.js';
+import { CAPABILITIES, PROBE, Tracker } from './helpers.js';
 
 const tracker = new Tracker();
 afterEach(async () => tracker.cleanup());
@@ -44,7 +45,8 @@ describe('diagnoseWall', () => {
 
 describe('detectWall', () => {
   it('says what to install when bwrap is not on PATH', async () => {
-    const probe = await detectWall({ user: null, path: pathWithoutBwrap() });
+    const bin = binWithoutBwrap();
+    const probe = await detectWall({ user: null, path: bin }).finally(() => rmSync(bin, { recursive: true, force: true }));
     expect(probe.wall).toBeNull();
     expect(probe.problem).toBe('bwrap not found on PATH: install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)');
   });

@@ -1,7 +1,6 @@
 // Shared pieces of the attack suite: the hostile fixtures in both languages, a daemon booted on a
 // sandbox the plugin's identity (nobody) can read, and host-side checks (escapees by token, RSS).
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAST_DEFAULTS, REPO, Sandbox, TestDaemon, type PluginSpec } from '../helpers/daemon.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
@@ -146,16 +145,8 @@ export async function waitGone(token: string, timeoutMs = 5000): Promise<void> {
   await waitFor(`the escapee ${token} to be gone`, () => findByToken(token).length === 0, { timeoutMs });
 }
 
-/** A PATH folder with the usual tools but no bwrap: what a host without bubblewrap looks like. */
-export function binWithoutBwrap(): string {
-  const bin = mkdtempSync(join(tmpdir(), 'warden-wall-nobwrap-'));
-  chmodSync(bin, 0o755);
-  for (const tool of ['sh', 'setpriv', 'prlimit', 'unshare', 'true', 'sleep', 'env', 'cat']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
-  symlinkSync(process.execPath, join(bin, 'node'));
-  symlinkSync('/usr/bin/python3', join(bin, 'python3'));
-  return bin;
-}
-
 export function removeDir(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
+
+export { binWithoutBwrap } from '../helpers/no-bwrap.js';
