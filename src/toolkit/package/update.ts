@@ -88,8 +88,12 @@ async function carryData(manifest: Manifest, from: string, to: string, log: (lin
     if (rel === '' || rel.startsWith('..') || !existsSync(source)) continue;
     if ((await lstat(source)).isSymbolicLink()) continue;
     log(`keeping its ${write}`);
-    await rm(path.join(to, rel), { recursive: true, force: true });
-    await cp(source, path.join(to, rel), { recursive: true, verbatimSymlinks: true, filter: async (src) => !(await lstat(src)).isSymbolicLink() });
+    try {
+      await rm(path.join(to, rel), { recursive: true, force: true });
+      await cp(source, path.join(to, rel), { recursive: true, verbatimSymlinks: true, filter: async (src) => !(await lstat(src)).isSymbolicLink() });
+    } catch (error) {
+      throw new InstallError(`could not carry its ${write} into the new version (nothing was swapped): ${(error as Error).message}`);
+    }
   }
 }
 
