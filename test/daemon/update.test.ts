@@ -1,11 +1,13 @@
 // warden plugin install npm:… into a running daemon, then update: under load with 0 failed calls, a dry run
 // that passes over a version a dependent's range refuses, and an update that fails its start, rolled back.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/daemon.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installPlugin } from '../../src/toolkit/package/install.js';
+import { updatePlugin } from '../../src/toolkit/package/update.js';
 import { bootDaemon, type Sandbox, type TestDaemon } from '../helpers/daemon.js';
 import { runCliAsync } from '../helpers/run-cli.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
@@ -69,6 +71,19 @@ describe('warden plugin update', () => {
     expect(await daemon.call('acme-notes', 'list', {})).toMatchObject({ structuredContent: { notes: ['kept across the update'], token: true } });
   });
 
+
+  it('an update whose data folder cannot be carried fails with that reason, and swaps nothing', async () => {
+    work = mkdtempSync(join(tmpdir(), 'warden-update-'));
+    registry = await startRegistry(work, [notesRelease('0.3.1'), notesRelease('0.4.0')]);
+    const pluginsDir = join(work, 'plugins');
+    await installPlugin('npm:acme-notes@0.3.1', { pluginsDir, registry: registry.url, env: { SOME_API_TOKEN: 'x' } });
+    writeFileSync(join(pluginsDir, 'acme-notes/data/notes.txt'), 'kept\n');
+    execFileSync('mkfifo', [join(pluginsDir, 'acme-notes/data/pipe')]);
+    await expect(updatePlugin('acme-notes', { pluginsDir })).rejects.toThrow(/^could not carry its \.\/data into the new version \(nothing was swapped\): /);
+    expect(JSON.parse(readFileSync(join(pluginsDir, 'acme-notes/plugin.json'), 'utf8')).version).toBe('0.3.1');
+    expect(readFileSync(join(pluginsDir, 'acme-notes/data/notes.txt'), 'utf8')).toBe('kept\n');
+    expect(readdirSync(pluginsDir)).toEqual(['acme-notes']);
+  });
 
   it('installs from the registry into a running daemon, updates under load without a failed call, plans past a dependent range, and rolls back a release that fails to start', { timeout: 90_000 }, async () => {
     work = mkdtempSync(join(tmpdir(), 'warden-update-'));
