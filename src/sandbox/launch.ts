@@ -1,5 +1,5 @@
 import { lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PluginCgroup } from '../cgroups/index.js';
 import { launchShellArgv } from '../cgroups/join.js';
 import type { Limits } from '../config/types.js';
@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../version.js';
 import type { Capabilities, Wall } from './capabilities.js';
 import { buildPluginEnv, resolveEnvironment } from './env.js';
 import { realPath } from './permissions.js';
+import { commandRuntime, contains, runtimePrefix } from './runtime.js';
 import { sdkLoaderArgs } from './sdk-loader.js';
 
 import { wallCommand, type ExtraFd } from './wall.js';
@@ -147,11 +148,6 @@ export function dataLimitMb(memoryMb: number): number {
   return 2 * memoryMb;
 }
 
-/** Whether `path` is `other` or a folder holding it. */
-function contains(path: string, other: string): boolean {
-  return other === path || other.startsWith(path.endsWith('/') ? path : `${path}/`);
-}
-
 /**
  * Refuses a bind that would open the wall: `/`, kernel interfaces, runtime sockets, any folder holding
  * the daemon's socket, state, logs, config or plugins, and anything inside those but the plugin's own
@@ -209,48 +205,6 @@ function permissionArgs(
     silence('SecurityWarning');
   }
   return args;
-}
-
-/** Home folders: a runtime inside one is never bound whole (the daemon's home stays out of every sandbox). */
-const HOME = /^\/(root|home(\/[^/]+)?)$/;
-
-/**
- * The installation an executable belongs to (`<prefix>/bin/x` → `<prefix>`), when it lies outside the
- * system folders: bound read-only so the program runs. Throws for one whose prefix is `/` or a home folder.
- */
-function runtimePrefix(executable: string, wall: Wall, protectedPaths: readonly string[]): string | null {
-  let real: string;
-  try {
-    real = realpathSync.native(executable);
-  } catch {
-    return null;
-  }
-  const system = [...wall.layout.folders, ...Object.keys(wall.layout.symlinks).map((n) => `/${n}`)];
-  if (system.some((s) => contains(s, real))) return null;
-  const prefix = dirname(dirname(real));
-  if (prefix === '/' || HOME.test(prefix)) {
-    throw new Error(`the runtime ${executable} (${real}) lies directly in ${prefix}; the wall binds a runtime's own folder, never ${prefix}: install it under /usr, /opt or a folder of its own`);
-  }
-  checkBind(prefix, protectedPaths, 'the runtime');
-  return prefix;
-}
-
-/**
- * The installation to bind for a program: an absolute one's (runtimePrefix), or, for a relative path like
- * `.venv/bin/python`, the installation it links to when that lies outside the plugin folder (a venv made
- * by a python outside /usr). A bare name, or a path that stays inside the folder, brings nothing.
- */
-function programRuntime(program: string, dir: string, realDir: string, wall: Wall, protectedPaths: readonly string[]): string | null {
-  if (isAbsolute(program)) return runtimePrefix(program, wall, protectedPaths);
-  if (!program.includes('/')) return null;
-  const target = resolve(dir, program);
-  let real: string;
-  try {
-    real = realpathSync.native(target);
-  } catch {
-    return null; // missing: the start fails with the plugin's own error
-  }
-  return contains(realDir, real) ? null : runtimePrefix(target, wall, protectedPaths);
 }
 
 /**
@@ -321,10 +275,22 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
   for (const path of permissions.fs.write) checkBind(path, protectedPaths, 'fs.write', realDir);
   checkReadable(dir, wall);
   prepareWritePaths(realDir, permissions.fs.write, wall);
-  // An absolute program (the daemon's node, or a command given by path) may live outside /usr, and so may
-  // the one a relative command in the plugin folder links to (a venv's .venv/bin/python); a bare command
-  // name is found on PATH inside the sandbox, among the system's own programs.
-  const runtime = [programRuntime(program[0]!, dir, realDir, wall, protectedPaths)].filter((p): p is string => p !== null);
+  // The daemon's node may live outside /usr (the operator's runtime: bound as it is). A command's runtime
+  // outside the system folders is a read like any other: the definition puts it in fs.read, approved by
+  // the operator (runtime.ts); a bare command name is found on PATH inside the sandbox.
+  const runtime: string[] = [];
+  if (options.manifest.main !== undefined) {
+    const node = runtimePrefix(program[0]!, wall.layout);
+    if (node !== null) {
+      checkBind(node, protectedPaths, 'the runtime');
+      runtime.push(node);
+    }
+  } else {
+    const needed = commandRuntime(options.manifest, dir, wall.layout);
+    if (needed !== null && !permissions.fs.read.some((p) => contains(resolve(dir, p), needed))) {
+      throw new Error(`its command ${program[0]} runs from ${needed}, outside the system folders and not among its fs.read paths: that read awaits the operator's grant (warden plugin grant ${options.manifest.name})`);
+    }
+  }
   // The SDK for any node program: at its host path (with the package.json that lets `warden/sdk`
   // resolve from inside this package), and at SDK_SANDBOX_ROOT for a plugin anywhere else.
   const packageJson = join(PACKAGE_ROOT, 'package.json');

@@ -2,17 +2,18 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { effectivePluginConfig, isEnabledByConfig, pluginOverride, resolvePluginSettings } from '../config/plugin-settings.js';
-import type { Config } from '../config/types.js';
+import type { Config, PermissionsOverride } from '../config/types.js';
 import { EventBus } from '../bus/event-bus.js';
 import { DependencyGraph } from '../graph/index.js';
 import { ErrorCodes, RpcError } from '../protocol/index.js';
-import type { DiscoveredPlugin } from '../manifest/types.js';
+import type { DiscoveredPlugin, Manifest, Permissions } from '../manifest/types.js';
 import { QuotaMonitor } from '../quotas/monitor.js';
 import { loadPlugin } from '../manifest/discover.js';
 import { describeMethods, openRpcDocument } from '../manifest/openrpc.js';
 import { approve, beyondBaseline, operatorFieldsOf, reloadRefusedReason, waitingReason } from '../policies/approval.js';
 import { startConcurrency, StartSlots } from '../policies/start-slots.js';
 import { effectivePermissions, realPath } from '../sandbox/permissions.js';
+import { withCommandRuntime } from '../sandbox/runtime.js';
 import { PluginSchedules } from '../schedules/scheduler.js';
 import { background, settled } from './background.js';
 import { nodeOf } from './graph-node.js';
@@ -204,7 +205,7 @@ export class Supervisor {
     const plugin = this.get(name);
     const entry = await loadPlugin(plugin.discovered.dir);
     if (!entry.ok) throw new RpcError(ErrorCodes.NotAllowedInState, `cannot grant plugin ${name}: its manifest is invalid (${entry.reason})`);
-    const permissions = effectivePermissions(entry.manifest.permissions, pluginOverride(this.config, name)?.permissions, entry.dir);
+    const permissions = this.permissionsOf(entry.manifest, entry.dir, pluginOverride(this.config, name)?.permissions);
     await this.env.store.setGrant(name, beyondBaseline(permissions, realPath(entry.dir)), entry.manifest.version);
     this.logger.info({ plugin: name, by: 'operator', action: 'grant' }, `permissions of ${name} ${entry.manifest.version} approved by the operator`);
     await plugin.reconsider();
@@ -368,12 +369,17 @@ export class Supervisor {
     schedules.start();
   }
 
+  /** What a plugin may do: its manifest's permissions with the operator's overrides, and its command's runtime to read (sandbox/runtime.ts). */
+  private permissionsOf(manifest: Manifest, dir: string, override: PermissionsOverride | undefined): Permissions {
+    return withCommandRuntime(effectivePermissions(manifest.permissions, override, dir), manifest, dir, this.env.capabilities.wall?.layout ?? null);
+  }
+
   private definitionFor(name: string, discovered: DiscoveredPlugin): PluginDefinition {
     const manifest = discovered.ok ? discovered.manifest : null;
     const override = pluginOverride(this.config, name);
     const { settings, warnings } = resolvePluginSettings(this.config, name, manifest);
     for (const warning of warnings) this.logger.warn({ plugin: name }, warning);
-    const permissions = manifest ? effectivePermissions(manifest.permissions, override?.permissions, discovered.dir) : null;
+    const permissions = manifest ? this.permissionsOf(manifest, discovered.dir, override?.permissions) : null;
     return {
       discovered,
       settings,

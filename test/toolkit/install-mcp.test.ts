@@ -14,6 +14,8 @@ import { loadPlugin } from '../../src/manifest/discover.js';
 import { detectCapabilities } from '../../src/sandbox/capabilities.js';
 import { planLaunch } from '../../src/sandbox/launch.js';
 import { effectivePermissions } from '../../src/sandbox/permissions.js';
+import { commandRuntime, withCommandRuntime } from '../../src/sandbox/runtime.js';
+import { detectLayout } from '../../src/sandbox/wall.js';
 import { installPlugin, SOURCE_FILE } from '../../src/toolkit/package/install.js';
 import { CLI, REPO } from '../helpers/daemon.js';
 
@@ -46,7 +48,7 @@ async function refused(spec: string, options: Parameters<typeof installPlugin>[1
 const logs = createLogSystem({ level: 'warn', dir: null, maxBytes: 1 << 20, keep: 1 });
 const CAPABILITIES = await detectCapabilities();
 
-/** The installed plugin started as the daemon starts an MCP plugin (the wall where this host has it), handshake done. */
+/** The installed plugin started as the daemon starts an MCP plugin once granted (the wall where this host has it), handshake done. */
 async function run(dir: string): Promise<{ host: PluginHost; walled: boolean; call: (method: string, params?: unknown) => Promise<any> }> {
   const found = await loadPlugin(dir);
   if (!found.ok) throw new Error(found.reason);
@@ -54,7 +56,7 @@ async function run(dir: string): Promise<{ host: PluginHost; walled: boolean; ca
   const { launch } = planLaunch({
     dir: found.dir,
     manifest,
-    permissions: effectivePermissions(manifest.permissions, undefined, found.dir),
+    permissions: withCommandRuntime(effectivePermissions(manifest.permissions, undefined, found.dir), manifest, found.dir, CAPABILITIES.wall?.layout ?? null),
     limits: { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 },
     capabilities: CAPABILITIES,
     protectedPaths: [],
@@ -201,8 +203,11 @@ describe('install of an MCP server without plugin.json', () => {
     writeFileSync(join(src, 'server.py'), PYTHON_SERVER);
     const pluginsDir = temp('plugins');
     const result = await installPlugin(src, { pluginsDir });
-    expect(result).toMatchObject({ name: 'py-notes', dependencies: 'a venv in .venv from requirements.txt', asks: [], generated: null });
     const dir = join(pluginsDir, 'py-notes');
+    // A venv's python links to the interpreter that made it: one outside the system folders (pyenv, /opt) is a read to grant.
+    const loaded = await loadPlugin(dir);
+    const runtime = loaded.ok ? commandRuntime(loaded.manifest, dir, detectLayout()) : 'invalid';
+    expect(result).toMatchObject({ name: 'py-notes', dependencies: 'a venv in .venv from requirements.txt', asks: runtime ? [`read ${runtime}`] : [], generated: null });
     const { call } = await run(dir);
     const answer = (await call('note', { text: 'hi' })) as { structuredContent: { prefix: string; file: string } };
     // The venv's python ran (sys.prefix is the venv) and wrote into the data folder the environment names.

@@ -10,6 +10,7 @@ import type { Limits } from '../../config/types.js';
 import type { ExitInfo } from '../../host/exit.js';
 import { ParkedLaunch } from '../../host/parked-launch.js';
 import { PluginHost } from '../../host/plugin-host.js';
+import { withCommandRuntime } from '../../sandbox/runtime.js';
 import { createLogSystem, type LogSystem } from '../../logging/index.js';
 import type { Manifest } from '../../manifest/types.js';
 import { RpcError } from '../../protocol/index.js';
@@ -66,7 +67,7 @@ export class TestInstance {
     this.logs = createLogSystem({ level: 'trace', dir: null, maxBytes: 1 << 20, keep: 1, ringSize: 2000 });
     this.cgroup = capabilities.cgroup?.create(manifest.name, `test-${process.pid}-${++made}-${options.id}`, limits) ?? null;
     try {
-      const launch: LaunchSpec = planLaunch({ dir, manifest, permissions: manifest.permissions, limits, capabilities, cgroup: this.cgroup }).launch;
+      const launch: LaunchSpec = planLaunch({ dir, manifest, permissions: withCommandRuntime(manifest.permissions, manifest, dir, capabilities.wall?.layout ?? null), limits, capabilities, cgroup: this.cgroup }).launch;
       this.owned = new OwnedLaunch(launch);
       const cgroup = this.cgroup;
       this.host = new PluginHost({

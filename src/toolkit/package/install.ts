@@ -16,6 +16,10 @@ import { extract } from 'tar';
 import { loadPlugin, MANIFEST_FILE } from '../../manifest/discover.js';
 import type { Manifest } from '../../manifest/types.js';
 import { auditPlugin } from '../audit/index.js';
+import { beyondBaseline } from '../../policies/approval.js';
+import { effectivePermissions, realPath } from '../../sandbox/permissions.js';
+import { withCommandRuntime } from '../../sandbox/runtime.js';
+import { detectLayout } from '../../sandbox/wall.js';
 import { DATA_FOLDER, mcpManifest, manifestText, type McpFacts } from './mcp-manifest.js';
 
 const run = promisify(execFile);
@@ -172,16 +176,19 @@ export function packageName(spec: string): string {
   return at < 0 ? spec : spec.slice(0, at);
 }
 
-/** What a manifest asks for beyond its own folder, one line each. */
-export function asksOf(manifest: Manifest): string[] {
-  const p = manifest.permissions;
+/**
+ * What the plugin in `dir` asks for beyond its own folder, one line each: what its approval will ask
+ * (policies/approval.ts), its command's runtime outside the system folders among it (sandbox/runtime.ts).
+ */
+export function asksOf(manifest: Manifest, dir: string): string[] {
+  const permissions = withCommandRuntime(effectivePermissions(manifest.permissions, undefined, dir), manifest, dir, detectLayout());
+  const r = beyondBaseline(permissions, realPath(dir));
   return [
-    ...(p.network ? ['network'] : []),
-    ...(p.childProcess ? ['child processes'] : []),
-    ...p.env.map((name) => `env ${name}`),
-    ...p.fs.read.filter((r) => path.isAbsolute(r) || r.startsWith('..')).map((r) => `read ${r}`),
-    // Writes inside its own folder need no approval either (docs/manifest.md, "permissions and approval").
-    ...p.fs.write.filter((w) => path.isAbsolute(w) || w.startsWith('..')).map((w) => `write ${w}`),
+    ...(r.network ? ['network'] : []),
+    ...(r.childProcess ? ['child processes'] : []),
+    ...r.env.map((name) => `env ${name}`),
+    ...r.fs.read.map((p) => `read ${p}`),
+    ...r.fs.write.map((p) => `write ${p}`),
   ];
 }
 
@@ -298,7 +305,7 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
       integrity,
       dependencies,
       audit: { score: audit.score, undeclared: audit.findings.filter((f) => !f.declared).length },
-      asks: asksOf(manifest),
+      asks: asksOf(manifest, target),
       generated,
     };
   } finally {
