@@ -12,7 +12,7 @@ import { until, withBenchDaemon } from './daemon.js';
 import { prepareFloor, walledSpawnToAnswerMs } from './launch-floor.js';
 import { BarePeer, bareSpawnToAnswerMs } from './peers.js';
 import { layProtocolPlugin } from './protocol-plugin.js';
-import { measureCalls, median, printTable, type CallFigures } from './stats.js';
+import { measureCalls, median, medianFigures, printTable, type CallFigures } from './stats.js';
 import { lazySection } from './lazy.js';
 import { reloadSection } from './reload.js';
 import { fleetSection } from './fleet.js';
@@ -95,14 +95,6 @@ async function benchSocket(client: ControlClient): Promise<CallFigures> {
   });
 }
 
-/** The median of each figure over rounds. */
-function medianFigures(rounds: CallFigures[]): CallFigures {
-  return {
-    p50Us: median(rounds.map((r) => r.p50Us)),
-    p99Us: median(rounds.map((r) => r.p99Us)),
-    callsPerSecond: median(rounds.map((r) => r.callsPerSecond)),
-  };
-}
 
 /** kill -9 the plugin, then call until it answers again: crash-to-answering with restart delay 0. */
 /**

@@ -7,7 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { ControlClient } from '../dist/control/client.js';
 import { PACKAGE_ROOT } from '../dist/version.js';
 import { withBenchDaemon } from './daemon.js';
-import { measureCalls, median, printTable, type Call, type CallFigures } from './stats.js';
+import { measureCalls, medianFigures, pipeline, printTable, type Call, type CallFigures } from './stats.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_MCP_SEQUENTIAL ?? 5000);
 const CONCURRENT = Number(process.env.BENCH_MCP_CONCURRENT ?? 30_000);
@@ -57,26 +57,6 @@ function socketCall(control: ControlClient): Call {
   };
 }
 
-/** `count` calls with IN_FLIGHT outstanding, unmeasured. */
-async function warm(call: Call, count: number): Promise<void> {
-  let issued = 0;
-  const worker = async (): Promise<void> => {
-    while (issued < count) {
-      issued++;
-      await call(null);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-}
-
-function medianFigures(rounds: CallFigures[]): CallFigures {
-  return {
-    p50Us: median(rounds.map((r) => r.p50Us)),
-    p99Us: median(rounds.map((r) => r.p99Us)),
-    callsPerSecond: median(rounds.map((r) => r.callsPerSecond)),
-  };
-}
-
 const us = (n: number) => `${n.toFixed(0)} µs`;
 const perSecond = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(0)}k/s` : `${(n / 1000).toFixed(1)}k/s`);
 const ratio = (n: number) => `${n.toFixed(2)}×`;
@@ -102,7 +82,7 @@ export async function mcpSection(): Promise<void> {
           if (!(await direct.client.listTools()).tools.some((t) => t.name === 'add')) throw new Error('the MCP server offers no add');
           if (!(await gateway.client.listTools()).tools.some((t) => t.name === `${PLUGIN}.add`)) throw new Error(`warden mcp offers no ${PLUGIN}.add`);
           const paths = { direct: sdkCall(direct.client, 'add'), socket: socketCall(control), gateway: sdkCall(gateway.client, `${PLUGIN}.add`) };
-          for (const call of Object.values(paths)) await warm(call, WARMUP);
+          for (const call of Object.values(paths)) await pipeline(call, null, WARMUP, IN_FLIGHT);
           const rounds = { direct: [] as CallFigures[], socket: [] as CallFigures[], gateway: [] as CallFigures[] };
           for (let i = 0; i < ROUNDS; i++) {
             rounds.direct.push(await measureCalls(paths.direct, options));

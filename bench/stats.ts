@@ -28,17 +28,31 @@ export async function measureCalls(call: Call, options: { sequential: number; pi
     await call(payload);
     latencies.push(Number(process.hrtime.bigint() - start) / 1000);
   }
-  let issued = 0;
   const start = process.hrtime.bigint();
+  await pipeline(call, payload, options.pipelined, options.inFlight);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { p50Us: percentile(latencies, 50), p99Us: percentile(latencies, 99), callsPerSecond: options.pipelined / seconds };
+}
+
+/** `count` calls with `inFlight` of them outstanding at any time. */
+export async function pipeline(call: Call, payload: unknown, count: number, inFlight: number): Promise<void> {
+  let issued = 0;
   const worker = async (): Promise<void> => {
-    while (issued < options.pipelined) {
+    while (issued < count) {
       issued++;
       await call(payload);
     }
   };
-  await Promise.all(Array.from({ length: options.inFlight }, worker));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { p50Us: percentile(latencies, 50), p99Us: percentile(latencies, 99), callsPerSecond: options.pipelined / seconds };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/** Each figure the median of its rounds, so one noisy moment of the VM does not decide a ratio. */
+export function medianFigures(rounds: CallFigures[]): CallFigures {
+  return {
+    p50Us: median(rounds.map((r) => r.p50Us)),
+    p99Us: median(rounds.map((r) => r.p99Us)),
+    callsPerSecond: median(rounds.map((r) => r.callsPerSecond)),
+  };
 }
 
 export function printTable(title: string, header: string[], rows: string[][]): void {

@@ -13,7 +13,7 @@ import { createLineReader, LineBatcher } from '../rpc/line-reader.js';
 import { WARDEN_VERSION } from '../version.js';
 
 /** MCP revisions this server speaks (it answers a client's own when listed here). */
-const SUPPORTED = new Set(['2024-11-05', '2025-03-26', '2025-06-18', MCP_PROTOCOL_VERSION]);
+const SUPPORTED = new Set(['2024-11-05', '2025-03-26', MCP_PROTOCOL_VERSION]);
 
 interface Tool {
   name: string;

@@ -4,7 +4,7 @@
  * as `tools/call` whose `isError` result is an error answer, and what warden answers to the requests an MCP
  * server may send its client. Pure mapping over a peer: the host does the I/O.
  */
-import { ErrorCodes, PLUGIN_ERROR_CODE, RpcError, type McpTool } from '../protocol/index.js';
+import { ErrorCodes, isReservedMethod, PLUGIN_ERROR_CODE, RESERVED_METHOD_PREFIXES_TEXT, RpcError, type McpTool } from '../protocol/index.js';
 
 export type { McpTool };
 
@@ -54,8 +54,8 @@ export async function listTools(peer: McpPeer, timeoutMs: number): Promise<McpTo
     const list = isObject(answer) && Array.isArray(answer['tools']) ? answer['tools'] : [];
     for (const tool of list) {
       if (!isObject(tool) || typeof tool['name'] !== 'string' || tool['name'] === '') continue;
-      if (tool['name'].startsWith('warden.') || tool['name'].startsWith('rpc.')) {
-        peer.warn(`tools/list: the tool ${JSON.stringify(tool['name'].slice(0, 80))} is left out: names starting with "warden." or "rpc." are warden's`);
+      if (isReservedMethod(tool['name'])) {
+        peer.warn(`tools/list: the tool ${JSON.stringify(tool['name'].slice(0, 80))} is left out: names starting with ${RESERVED_METHOD_PREFIXES_TEXT} are warden's`);
         continue;
       }
       const kept: McpTool = {

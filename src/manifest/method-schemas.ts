@@ -41,8 +41,9 @@ function compile(schema: JsonSchema, where: string, problems: string[]): Validat
   }
 }
 
-/** Compiled once per schema object (an MCP server's tool schemas are checked on every call). */
+/** Compiled once per schema (a manifest's, or an MCP server's tool's: both are checked on every call). */
 const bySchema = new WeakMap<object, ValidateFunction>();
+const byBoolean = new Map<boolean, ValidateFunction>();
 
 /**
  * Why `value` does not fit `schema`, one problem per field joined with "; " (`result.items: must be
@@ -51,9 +52,10 @@ const bySchema = new WeakMap<object, ValidateFunction>();
 export function schemaProblem(schema: JsonSchema, value: unknown, root = 'result'): string | null {
   let validate: ValidateFunction;
   try {
-    const kept = typeof schema === 'object' ? bySchema.get(schema) : undefined;
+    const kept = typeof schema === 'object' ? bySchema.get(schema) : byBoolean.get(schema);
     validate = kept ?? validator().compile(schema);
     if (!kept && typeof schema === 'object') bySchema.set(schema, validate);
+    else if (!kept) byBoolean.set(schema as boolean, validate);
   } catch (error) {
     return `the ${root} schema does not compile: ${(error as Error).message}`;
   }
@@ -75,26 +77,8 @@ export function methodProblems(methods: Record<string, MethodSpec>): string[] {
   return problems;
 }
 
-const compiled = new WeakMap<Manifest, Map<string, ValidateFunction>>();
-
-// Why: the params validators of one manifest, compiled once (a manifest object lives as long as its definition).
-function paramsValidators(manifest: Manifest): Map<string, ValidateFunction> {
-  let validators = compiled.get(manifest);
-  if (validators) return validators;
-  validators = new Map();
-  for (const [name, spec] of Object.entries(manifest.methods)) {
-    if (spec.params === undefined) continue;
-    const fn = compile(spec.params, name, []);
-    if (fn) validators.set(name, fn);
-  }
-  compiled.set(manifest, validators);
-  return validators;
-}
-
 /** Why a call's params do not fit the method's schema ("params.limit: must be integer; …"), or null when they do or it has none. */
 export function paramsProblem(manifest: Manifest, method: string, params: unknown): string | null {
-  if (!Object.hasOwn(manifest.methods, method) || manifest.methods[method]!.params === undefined) return null;
-  const validate = paramsValidators(manifest).get(method);
-  if (!validate || validate(params ?? {})) return null;
-  return describeSchemaErrors('params', validate.errors).join('; ');
+  const schema = Object.hasOwn(manifest.methods, method) ? manifest.methods[method]!.params : undefined;
+  return schema === undefined ? null : schemaProblem(schema, params ?? {}, 'params');
 }

@@ -7,8 +7,7 @@ import semver from 'semver';
 import * as z from 'zod';
 import { DAEMON_TOPIC_PREFIX, TOPIC_PATTERN_RE, TOPIC_RE } from '../bus/topics.js';
 import { describeIssues, show } from '../config/issues.js';
-import { ACTIVATIONS, PLUGIN_KINDS, PLUGIN_NAME_RE, PLUGIN_PROTOCOLS } from '../protocol/index.js';
-import { reservedVariable } from '../protocol/index.js';
+import { ACTIVATIONS, isReservedMethod, PLUGIN_KINDS, PLUGIN_NAME_RE, PLUGIN_PROTOCOLS, RESERVED_METHOD_PREFIXES_TEXT, reservedVariable } from '../protocol/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { cronProblem } from './cron.js';
 import { methodProblems } from './method-schemas.js';
@@ -181,8 +180,8 @@ export const manifestSchema = z
       .meta({ description: "warden: the plugin speaks warden's protocol; mcp: it is a Model Context Protocol server on stdio, its tools its methods." }),
     methods: z
       .record(
-        nonEmpty().refine((m) => !m.startsWith('warden.') && !m.startsWith('rpc.'), {
-          error: (iss) => `${show(iss.input)} is reserved (methods starting with "warden." or "rpc.")`,
+        nonEmpty().refine((m) => !isReservedMethod(m), {
+          error: (iss) => `${show(iss.input)} is reserved (methods starting with ${RESERVED_METHOD_PREFIXES_TEXT})`,
         }),
         methodSpecSchema,
       )

@@ -49,3 +49,13 @@ export const PermissionAction = {
   revoke: Method.PluginRevoke,
 } as const;
 export type PermissionActionName = keyof typeof PermissionAction;
+
+/** Method names a plugin may not serve: `warden.*` is the plugin protocol's own, `rpc.*` JSON-RPC's (rpc.discover). */
+export const RESERVED_METHOD_PREFIXES = Object.freeze(['warden.', 'rpc.'] as const);
+/** The prefixes as a message names them: `"warden." or "rpc."`. */
+export const RESERVED_METHOD_PREFIXES_TEXT = RESERVED_METHOD_PREFIXES.map((p) => `"${p}"`).join(' or ');
+
+/** Whether a plugin (its manifest's `methods`, an MCP server's tools) may not use this name. */
+export function isReservedMethod(name: string): boolean {
+  return RESERVED_METHOD_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
