@@ -6,6 +6,7 @@
  * parent-death signal and bwrap's --die-with-parent end it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { LaunchSpec } from '../sandbox/launch.js';
 
 /** Spawns a launch as every plugin is spawned: piped stdio and extra fds, its own process group. */
@@ -29,8 +30,9 @@ export class ParkedLaunch {
     this.child = child;
     for (const stream of child.stdio) stream?.on('error', () => undefined);
     (launch.fds ?? []).forEach((fd, i) => {
-      const stream = child.stdio[i + 3] as NodeJS.WritableStream | null;
-      if ('input' in fd && stream) stream.end(fd.input);
+      const stream = child.stdio[i + 3] as Writable | null;
+      // As for any launch (sandbox-process.ts): once the kernel has the data, the socket is let go.
+      if ('input' in fd && stream) stream.end(fd.input, () => stream.destroy());
     });
     child.once('error', () => (this.alive = false));
     child.once('exit', () => (this.alive = false));

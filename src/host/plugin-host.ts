@@ -82,6 +82,8 @@ export class PluginHost {
   methods: string[] = [];
   private declared = new Set<string>();
   private mcp: McpSession | null = null;
+  /** The tools/list that follows tools/list_changed: one at a time, and one more if the list changed meanwhile. */
+  private relisting: 'idle' | 'busy' | 'again' = 'idle';
 
   constructor(options: HostOptions) {
     this.name = options.name;
@@ -389,15 +391,7 @@ export class PluginHost {
   /** What an MCP server sends on its own: its notifications (a changed tool list, a log message) and requests to its client. */
   private mcpMessage(method: string, p: Record<string, unknown>): unknown {
     if (method === 'notifications/tools/list_changed') {
-      listTools(this.mcpPeer, this.options.startTimeoutMs).then(
-        (tools) => {
-          if (!this.mcp) return;
-          this.mcp = { ...this.mcp, tools };
-          this.methods = tools.map((t) => t.name);
-          this.declared = new Set(this.methods);
-        },
-        (error: Error) => this.logger.warn(`tools/list after tools/list_changed failed: ${error.message}`),
-      );
+      this.relistTools();
       return NO_ANSWER;
     }
     if (method === 'notifications/message') {
@@ -408,6 +402,35 @@ export class PluginHost {
     }
     if (method.startsWith('notifications/')) return NO_ANSWER;
     return serverRequest(method);
+  }
+
+  /**
+   * Lists an MCP server's tools again after tools/list_changed. Changes that come while a listing is under
+   * way are answered by one more listing after it: the last answer taken is never older than the last
+   * change, and a server that floods the notification gets one listing at a time. A listing that fails
+   * keeps the tools it had (and says why).
+   */
+  private relistTools(): void {
+    if (this.relisting !== 'idle') {
+      this.relisting = 'again';
+      return;
+    }
+    this.relisting = 'busy';
+    listTools(this.mcpPeer, this.options.startTimeoutMs)
+      .then(
+        (tools) => {
+          if (!this.mcp) return;
+          this.mcp = { ...this.mcp, tools };
+          this.methods = tools.map((t) => t.name);
+          this.declared = new Set(this.methods);
+        },
+        (error: Error) => this.logger.warn(`tools/list after tools/list_changed failed: ${error.message}`),
+      )
+      .finally(() => {
+        const again = this.relisting === 'again';
+        this.relisting = 'idle';
+        if (again && !this.exitInfo) this.relistTools();
+      });
   }
 
   /** Checks on the daemon's shared tick (health-ticks.ts); a check still unanswered at the next tick is not repeated. */

@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../version.js';
 import type { Capabilities, Wall } from './capabilities.js';
 import { buildPluginEnv, resolveEnvironment } from './env.js';
 import { realPath } from './permissions.js';
-import { commandRuntime, contains, runtimePrefix } from './runtime.js';
+import { commandRuntime, contains, readsFrom, runtimePrefix } from './runtime.js';
 import { sdkLoaderArgs } from './sdk-loader.js';
 
 import { wallCommand, type ExtraFd } from './wall.js';
@@ -287,7 +287,7 @@ function wallArgv(options: LaunchOptions, wall: Wall, program: string[], env: Re
     }
   } else {
     const needed = commandRuntime(options.manifest, dir, wall.layout);
-    if (needed !== null && !permissions.fs.read.some((p) => contains(resolve(dir, p), needed))) {
+    if (needed !== null && !readsFrom(permissions, dir, needed)) {
       throw new Error(`its command ${program[0]} runs from ${needed}, outside the system folders and not among its fs.read paths: that read awaits the operator's grant (warden plugin grant ${options.manifest.name})`);
     }
   }

@@ -20,6 +20,11 @@ export function contains(path: string, other: string): boolean {
   return other === path || other.startsWith(path.endsWith('/') ? path : `${path}/`);
 }
 
+/** Whether the plugin's `fs.read` paths (relative ones against `dir`) already show `path`. */
+export function readsFrom(permissions: Permissions, dir: string, path: string): boolean {
+  return permissions.fs.read.some((p) => contains(resolve(dir, p), path));
+}
+
 /**
  * The installation an executable belongs to, when it lies outside the system folders; null inside them
  * or when it does not exist. Throws for one whose prefix is `/` or a home folder.
@@ -72,6 +77,6 @@ export function withCommandRuntime(permissions: Permissions, manifest: Manifest,
   } catch {
     return permissions;
   }
-  if (runtime === null || permissions.fs.read.some((p) => contains(resolve(dir, p), runtime))) return permissions;
+  if (runtime === null || readsFrom(permissions, dir, runtime)) return permissions;
   return { ...permissions, fs: { ...permissions.fs, read: [...permissions.fs.read, runtime] } };
 }

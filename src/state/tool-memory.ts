@@ -32,6 +32,8 @@ export interface ToolRecall {
 export class ToolMemory implements ToolRecall {
   private readonly entries = new Map<string, RememberedTools>();
   private readonly writes = new Map<string, Promise<void>>();
+  /** The list each entry was last remembered from: handed the same list again (every start and stop), nothing is compared. */
+  private readonly sources = new Map<string, readonly McpTool[]>();
 
   /** `stateDir` null: nothing persists (a daemon without a state dir, and tests). */
   constructor(
@@ -73,7 +75,9 @@ export class ToolMemory implements ToolRecall {
   /** Remembers what a running instance listed; written to disk only when it differs from what was remembered. */
   remember(name: string, version: string, tools: readonly McpTool[]): void {
     const known = this.entries.get(name);
-    if (known && known.version === version && JSON.stringify(known.tools) === JSON.stringify(tools)) return;
+    const same = known?.version === version && (this.sources.get(name) === tools || JSON.stringify(known.tools) === JSON.stringify(tools));
+    this.sources.set(name, tools);
+    if (same) return;
     const entry: RememberedTools = { version, tools: [...tools], at: new Date().toISOString() };
     this.entries.set(name, entry);
     const dir = this.dir;

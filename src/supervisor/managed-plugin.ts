@@ -15,9 +15,16 @@ export type { DisableStore, ManagedEnvironment, PluginDefinition, PluginEnvironm
 export type { HostLike } from './host-like.js';
 export type { PluginFacts } from './facts.js';
 
+/** Each tool list by name, made once per list (a list is replaced, never changed, when the tools change). */
+const toolsByName = new WeakMap<readonly McpTool[], Map<string, McpTool>>();
+
 // Why: an MCP server's tool says what its params must be (its inputSchema), checked like a manifest's schema.
+// On every call: the tool is found by name (up to MAX_TOOLS of them), its compiled schema is cached (schemaProblem).
 function toolParamsProblem(tools: readonly McpTool[] | null, method: string, params: unknown): string | null {
-  const input = tools?.find((t) => t.name === method)?.inputSchema;
+  if (!tools || tools.length === 0) return null;
+  let index = toolsByName.get(tools);
+  if (!index) toolsByName.set(tools, (index = new Map(tools.map((t) => [t.name, t]))));
+  const input = index.get(method)?.inputSchema;
   return input ? schemaProblem(input, params ?? {}, 'params') : null;
 }
 
@@ -299,12 +306,13 @@ export class ManagedPlugin extends PluginLifecycle {
    */
   async call(method: string, params: unknown, timeoutMs?: number): Promise<unknown> {
     // Params that do not fit the method's schema never reach the plugin (nor start a lazy one).
-    const problem = (this.manifest ? paramsProblem(this.manifest, method, params) : null) ?? toolParamsProblem(this.mcpTools, method, params);
+    const tools = this.mcpTools;
+    const problem = (this.manifest ? paramsProblem(this.manifest, method, params) : null) ?? toolParamsProblem(tools, method, params);
     if (problem) throw new RpcError(ErrorCodes.InvalidParams, problem);
     if (this.state !== 'running' || !this.host) {
       await this.activate();
       // The tools it lists now may differ from those remembered.
-      const live = toolParamsProblem(this.mcpTools, method, params);
+      const live = this.mcpTools === tools ? null : toolParamsProblem(this.mcpTools, method, params);
       if (live) throw new RpcError(ErrorCodes.InvalidParams, live);
     }
     const host = this.host!;

@@ -296,10 +296,6 @@ export class Supervisor {
     }
   }
 
-  /**
-   * Dependents follow their dependencies: they wait while one is down and start when all are up (or it
-   * is lazy and at rest: available on demand).
-   */
   /** Every state change on the bus as `warden.lifecycle`, so a plugin can watch the others (a notifier, a dashboard). */
   private publishLifecycle(name: string, from: PluginState, to: PluginState): void {
     const status = this.plugins.get(name)?.status();
@@ -313,7 +309,11 @@ export class Supervisor {
     this.router.lifecycle({ plugin: name, from, to, reason: status.reason });
   }
 
-    private followDependencies(name: string, _from: PluginState, to: PluginState): void {
+  /**
+   * Dependents follow their dependencies: they wait while one is down and start when all are up (or it
+   * is lazy and at rest: available on demand).
+   */
+  private followDependencies(name: string, _from: PluginState, to: PluginState): void {
     if (this.shuttingDown) return;
     const dependency = this.plugins.get(name);
     if (to === 'running' || dependency?.availableOnDemand) {

@@ -43,6 +43,21 @@ describe('ToolMemory', () => {
     expect(typeof at).toBe('string');
   });
 
+  it('compares nothing when handed the list it last remembered (every start and stop hands it again)', () => {
+    let serialised = 0;
+    const counted = { name: 'add', toJSON: () => (serialised++, { name: 'add' }) };
+    const memory = new ToolMemory(null);
+    const list = [counted];
+    memory.remember('calc', '1.0.0', list);
+    memory.remember('calc', '1.0.0', list);
+    memory.remember('calc', '1.0.0', list);
+    expect(serialised).toBe(0);
+    memory.remember('calc', '1.0.0', [counted]); // a new list with the same tools: compared, not written
+    expect(serialised).toBe(2);
+    memory.remember('calc', '1.1.0', list); // the same list at a new version is news
+    expect(memory.get('calc')?.version).toBe('1.1.0');
+  });
+
   it('drops a file that is not a tool list, saying so', async () => {
     const dir = stateDir();
     mkdirSync(join(dir, 'mcp-tools'));

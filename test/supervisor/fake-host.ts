@@ -1,4 +1,5 @@
 import { describeExit, type ExitInfo } from '../../src/host/exit.js';
+import type { McpSession, McpTool } from '../../src/host/mcp-client.js';
 import type { HostOptions, InitializeParams } from '../../src/host/plugin-host.js';
 import { ErrorCodes, RpcError } from '../../src/protocol/index.js';
 import type { HostLike } from '../../src/supervisor/host-like.js';
@@ -14,6 +15,8 @@ export class FakeHost implements HostLike {
   readonly instance: number;
   pid: number | null = null;
   methods: string[] = [];
+  /** An MCP plugin's session once its handshake succeeded (readyMcp). */
+  mcpSession: McpSession | null = null;
   exitInfo: ExitInfo | null = null;
   /** What `start` was given (config, and the old instance's snapshot after a reload). */
   init: InitializeParams | null = null;
@@ -62,6 +65,12 @@ export class FakeHost implements HostLike {
   ready(methods: string[] = ['echo']): void {
     this.methods = methods;
     this.settleStart()?.resolve();
+  }
+
+  /** Its MCP handshake succeeds, listing `tools`. */
+  readyMcp(tools: McpTool[]): void {
+    this.mcpSession = { protocolVersion: '2025-06-18', serverInfo: null, tools };
+    this.ready(tools.map((t) => t.name));
   }
 
   /** Its start fails with `message`, the way PluginHost.start rejects (the process may still be there until stopped). */

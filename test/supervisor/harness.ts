@@ -75,6 +75,8 @@ export interface DefinitionOptions {
   config?: Record<string, unknown>;
   activation?: 'eager' | 'lazy';
   idleStopMs?: number;
+  /** What it speaks (warden's protocol when absent). */
+  protocol?: 'warden' | 'mcp';
 }
 
 export interface HarnessOptions {
@@ -83,6 +85,8 @@ export interface HarnessOptions {
   definition?: DefinitionOptions;
   /** Start slots shared with other harnesses (none: unbounded). */
   starts?: ManagedEnvironment['starts'];
+  /** The MCP tool memory (none: no tools are remembered). */
+  tools?: ManagedEnvironment['tools'];
 }
 
 /**
@@ -127,6 +131,7 @@ export class Harness {
         this.dependencyActivations++;
       },
       ...(options.starts ? { starts: options.starts } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
       createHost: (hostOptions) => {
         const host = new FakeHost(hostOptions, this.hosts.length + 1);
         this.hosts.push(host);
@@ -141,7 +146,7 @@ export class Harness {
     const dir = `/plugins/${NAME}`;
     const version = options.version ?? '1.0.0';
     const lazy = { activation: options.activation ?? 'eager', idleStopMs: options.idleStopMs ?? 300_000 } as const;
-    const manifest = { ...testManifest({ name: NAME, version, command: ['fake-plugin'], ...lazy }), main: undefined };
+    const manifest = { ...testManifest({ name: NAME, version, command: ['fake-plugin'], protocol: options.protocol ?? 'warden', ...lazy }), main: undefined };
     return {
       discovered: options.invalid
         ? { ok: false, dir, name: NAME, version, kind: 'service', reason: options.invalid }
