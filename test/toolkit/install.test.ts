@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/daemon.js';
 import { startRegistry } from '../helpers/registry.js';
 import { packPlugin } from '../../src/toolkit/package/pack.js';
-import { installPlugin } from '../../src/toolkit/package/install.js';
+import { installPlugin, SOURCE_FILE } from '../../src/toolkit/package/install.js';
+import { updatePlugin } from '../../src/toolkit/package/update.js';
 
 const temps: string[] = [];
 const closers: Array<() => Promise<void>> = [];
@@ -100,6 +101,12 @@ describe('warden plugin install', () => {
     expect(await refused('npm:no-such-package-here', { pluginsDir, registry: registry.url })).toMatch(/^npm could not fetch no-such-package-here/);
   });
 
+  it('refuses a plugin whose package.json is not JSON, with the reason and nothing installed', async () => {
+    const src = pluginFolder();
+    writeFileSync(join(src, 'package.json'), '{ "dependencies": ');
+    expect(await refused(src, { pluginsDir: temp('plugins') })).toMatch(/^its package\.json is not valid JSON: /);
+  });
+
   it('through the CLI: installs into the configured pluginsDir and removes it again; a wrong --sha256 exits 1 with nothing installed', async () => {
     const operator = temp('operator');
     mkdirSync(join(operator, 'config'));
@@ -119,6 +126,25 @@ describe('warden plugin install', () => {
     expect(readdirSync(join(operator, 'plugins'))).toEqual([]);
     expect(cli('remove', 'greeter').status).toBe(1);
     expect(existsSync(join(operator, 'plugins'))).toBe(true);
+  });
+});
+
+describe('warden plugin update refuses before fetching anything', () => {
+  it('a plugin whose install record is not JSON, or names no package, leaving its folder as it was', async () => {
+    const pluginsDir = temp('plugins');
+    await installPlugin(pluginFolder(), { pluginsDir });
+    const record = join(pluginsDir, 'greeter', SOURCE_FILE);
+    const update = () => updatePlugin('greeter', { pluginsDir }).then(() => null, (e: Error) => e);
+
+    writeFileSync(record, '{ "package": ');
+    const broken = await update();
+    expect(broken?.name).toBe('InstallError');
+    expect(broken?.message).toContain(`${record} is not readable JSON`);
+
+    writeFileSync(record, 'null');
+    expect((await update())?.message).toBe(`${record} names no package: remove the plugin and install it again`);
+    expect(readdirSync(pluginsDir)).toEqual(['greeter']);
+    expect(readdirSync(join(pluginsDir, 'greeter')).sort()).toEqual([SOURCE_FILE, 'index.js', 'plugin.json']);
   });
 });
 

@@ -2,22 +2,23 @@
 import type { Command } from 'commander';
 import { PermissionAction, type PermissionActionName } from '../../protocol/index.js';
 import { formatPluginLine } from '../format.js';
+import { auditPlugin } from '../../toolkit/audit/index.js';
 import { globals, out, outJson, withClient } from './context.js';
+import { installedPluginDir } from './plugin-audit.js';
 import { configuredPluginsDir } from './plugins-dir.js';
 
 // Why: an operator approving a plugin sees what its code uses first (the audit, docs/audit.md), as after an install.
 async function auditLines(name: string): Promise<string[]> {
   try {
-    const [{ auditPlugin }, { discoverPlugins }] = await Promise.all([import('../../toolkit/audit/index.js'), import('../../manifest/index.js')]);
     const pluginsDir = await configuredPluginsDir('grant');
-    const found = (await discoverPlugins(pluginsDir)).find((p) => p.ok && p.manifest.name === name);
-    if (!found) return [`audit: no folder of ${name} under ${pluginsDir} (the config this command reads); run warden plugin audit DIR`];
-    const report = await auditPlugin(found.dir);
+    const dir = await installedPluginDir(pluginsDir, name);
+    if (!dir) return [`audit: no folder of ${name} under ${pluginsDir} (the config this command reads); run warden plugin audit DIR`];
+    const report = await auditPlugin(dir);
     const undeclared = report.findings.filter((f) => !f.declared);
     return [
       `audit: score ${report.score}/100, ${undeclared.length} undeclared use${undeclared.length === 1 ? '' : 's'}`,
       ...undeclared.slice(0, 10).map((f) => `  ${f.file}:${f.line}  ${f.detail}`),
-      ...(undeclared.length > 10 ? [`  … and ${undeclared.length - 10} more (warden plugin audit ${found.dir})`] : []),
+      ...(undeclared.length > 10 ? [`  … and ${undeclared.length - 10} more (warden plugin audit ${dir})`] : []),
     ];
   } catch (error) {
     return [`audit: not run (${(error as Error).message})`];

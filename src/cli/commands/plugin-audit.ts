@@ -27,7 +27,7 @@ export function registerAudit(plugin: Command): void {
     .command('audit')
     .description("what a plugin's code uses (processes, network, files, environment, dynamic code) against what its manifest declares, with a score 0-100")
     .argument('[target]', 'a plugin folder, or the name of a plugin under the configured pluginsDir (default: the current folder)')
-    .option('--min-score <n>', 'exit 1 when the score is under n (0-100)', score)
+    .option('--min-score <n>', 'exit 1 when the score is under n (0-100)', minScore)
     .addHelpText(
       'after',
       `
@@ -60,8 +60,8 @@ Examples:
     });
 }
 
-/** Parses --min-score: a whole number from 0 to 100. */
-function score(value: string): number {
+/** Parses --min-score: a whole number from 0 to 100 (audit and validate). */
+export function minScore(value: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!(n >= 0 && n <= 100)) throw new InvalidArgumentError('--min-score must be a whole number from 0 to 100');
   return n;
@@ -73,11 +73,16 @@ async function resolveTarget(target: string | undefined): Promise<string> {
   if (isFolder(given)) return given;
   if (target === undefined || !PLUGIN_NAME_RE.test(target)) throw new UsageError(`warden plugin audit: ${given} is not a folder`);
   const pluginsDir = await configuredPluginsDir('audit');
-  const byFolder = path.join(pluginsDir, target);
-  if (isFolder(byFolder)) return byFolder;
-  const found = (await discoverPlugins(pluginsDir)).find((p) => p.ok && p.manifest.name === target);
-  if (found) return found.dir;
+  const found = await installedPluginDir(pluginsDir, target);
+  if (found) return found;
   throw new UsageError(`warden plugin audit: ${target} is neither a folder nor a plugin in ${pluginsDir}`);
+}
+
+/** The folder of plugin `name` under pluginsDir: pluginsDir/NAME, else the one whose plugin.json names it; null when none. */
+export async function installedPluginDir(pluginsDir: string, name: string): Promise<string | null> {
+  const byFolder = path.join(pluginsDir, name);
+  if (isFolder(byFolder)) return byFolder;
+  return (await discoverPlugins(pluginsDir)).find((p) => p.ok && p.manifest.name === name)?.dir ?? null;
 }
 
 /** Whether `p` is a folder (following links, as a plugin folder may be one). */

@@ -1,9 +1,10 @@
 /** `warden plugin validate [DIR] [--min-score N]`: every problem of a plugin folder at once (docs/manifest.md, "Validation rules"). */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { validatePlugin, validationExitCode, type ValidationReport } from '../../toolkit/validate.js';
 import { CliFailure, ExitCode } from '../exit.js';
 import { globals, out, outJson } from './context.js';
+import { minScore } from './plugin-audit.js';
 
 /** Adds `validate` under the `plugin` command. */
 export function registerValidate(plugin: Command): void {
@@ -11,7 +12,7 @@ export function registerValidate(plugin: Command): void {
     .command('validate')
     .description("checks a plugin folder as the daemon would, listing every problem at once: plugin.json, its entry, method schemas and examples, engines.warden, and the audit")
     .argument('[dir]', 'the plugin folder (default: the current folder)')
-    .option('--min-score <n>', 'an audit score under n (0-100) is a problem', score)
+    .option('--min-score <n>', 'an audit score under n (0-100) is a problem', minScore)
     .addHelpText(
       'after',
       `
@@ -38,13 +39,6 @@ Examples:
         throw new CliFailure(`${report.dir}: ${n} problem${n === 1 ? '' : 's'}`, ExitCode.DaemonError);
       }
     });
-}
-
-/** Parses --min-score: a whole number from 0 to 100 (as `plugin audit`). */
-function score(value: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!(n >= 0 && n <= 100)) throw new InvalidArgumentError('--min-score must be a whole number from 0 to 100');
-  return n;
 }
 
 /** The human report: ✓ or ✗ lines, the warnings, then the audit summary. */

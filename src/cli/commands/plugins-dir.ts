@@ -7,7 +7,7 @@ import { PACKAGE_CONFIG } from '../socket.js';
 export async function configuredPluginsDir(command: string): Promise<string> {
   const { loadConfig, resolveConfigPath, ConfigError } = await import('../../config/index.js');
   const local = resolveConfigPath({});
-  const file = process.env['WARDEN_CONFIG'] || existsSync(local) ? local : PACKAGE_CONFIG;
+  const file = (process.env['WARDEN_CONFIG'] || existsSync(local)) ? local : PACKAGE_CONFIG;
   try {
     return loadConfig(file).pluginsDir;
   } catch (error) {

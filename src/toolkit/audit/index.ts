@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPlugin } from '../../manifest/index.js';
 import type { Manifest } from '../../manifest/index.js';
+import { isWithin } from '../../reload/ignore.js';
 import { listSources, MAX_FILE_BYTES, MAX_FILES, type SourceFile } from './files.js';
 import { analyzeJavaScript } from './javascript.js';
 import { analyzePython } from './python.js';
@@ -23,14 +24,19 @@ export class AuditManifestError extends Error {
 export interface AuditOptions {
   /** The Python interpreter (default `python3`, looked up on PATH). */
   python?: string;
+  /** The folder's manifest when the caller has already loaded it (loadPlugin): plugin.json is then not read again. */
+  manifest?: Manifest;
 }
 
 /** Audits the plugin in `dir`; throws AuditManifestError when its manifest is missing or invalid. */
 export async function auditPlugin(dir: string, options: AuditOptions = {}): Promise<AuditReport> {
-  const loaded = await loadPlugin(dir);
-  if (!loaded.ok) throw new AuditManifestError(loaded.reason);
-  const { manifest } = loaded;
-  const root = loaded.dir;
+  const root = path.resolve(dir);
+  let manifest = options.manifest;
+  if (!manifest) {
+    const loaded = await loadPlugin(root);
+    if (!loaded.ok) throw new AuditManifestError(loaded.reason);
+    manifest = loaded.manifest;
+  }
   const { files, truncated } = await listSources(root);
   const findings: Finding[] = [];
   const note = (rule: Rule, file: string, line: number, detail: string) =>
@@ -128,15 +134,9 @@ function pushUse(findings: Finding[], use: Use, file: string, manifest: Manifest
     case 'fs': {
       if (use.path === null) return void add('fs-computed', false);
       const target = path.resolve(root, use.path);
-      if (inside(root, target)) return;
+      if (isWithin(target, root)) return;
       const allowed = use.write ? p.fs.write : [...p.fs.read, ...p.fs.write];
-      return void add('fs-outside', allowed.some((a) => inside(path.resolve(root, a), target)));
+      return void add('fs-outside', allowed.some((a) => isWithin(target, path.resolve(root, a))));
     }
   }
-}
-
-/** Whether `target` is `base` or below it. */
-function inside(base: string, target: string): boolean {
-  const rel = path.relative(base, target);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }

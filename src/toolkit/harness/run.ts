@@ -4,16 +4,17 @@
  * fails, every process started is stopped and its cgroup removed before the report is returned.
  */
 import path from 'node:path';
+import { resolvePluginSettings } from '../../config/plugin-settings.js';
 import type { Limits } from '../../config/types.js';
 import { loadPlugin } from '../../manifest/discover.js';
 import type { Manifest } from '../../manifest/types.js';
 import { checkExamples, checkHandshake, checkHealth, checkMethods, checkRestoredSnapshot, cleanExitLine, takeSnapshot } from './checks.js';
 import { hostCapabilities, TestInstance } from './instance.js';
 import {
+  DAEMON_CONFIG,
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_EXIT_TIMEOUT_MS,
   DEFAULT_START_TIMEOUT_MS,
-  DEFAULT_TEST_LIMITS,
   InvalidPluginError,
   type CheckResult,
   type Containment,
@@ -21,14 +22,9 @@ import {
   type TestReport,
 } from './types.js';
 
-// Why: the daemon's rule for a manifest's limits: each may lower the default, never raise it.
-export function testLimits(manifest: Manifest, defaults: Limits = DEFAULT_TEST_LIMITS): Limits {
-  const limits = { ...defaults };
-  for (const key of Object.keys(limits) as (keyof Limits)[]) {
-    const own = manifest.limits[key];
-    if (typeof own === 'number' && own < limits[key]) limits[key] = own;
-  }
-  return limits;
+// Why: the daemon's own rule for a manifest's limits (config/plugin-settings.ts): each may lower the default, never raise it.
+export function testLimits(manifest: Manifest): Limits {
+  return resolvePluginSettings(DAEMON_CONFIG, manifest.name, manifest).settings.limits;
 }
 
 /** A line for a check that could not run, with the earlier failure that stopped it. */

@@ -1,4 +1,5 @@
 /** The shapes of `warden plugin test` (docs: CONTRACT section 9): its options, its check lines, its report. */
+import { defaultConfig } from '../../config/load.js';
 import type { Limits } from '../../config/types.js';
 
 /** pass/fail count in the summary; `warn` is advice only; `skip` is a check that could not run (an earlier one failed). */
@@ -51,11 +52,14 @@ export interface TestOptions {
   exitTimeoutMs?: number;
 }
 
+/** The config the daemon runs with when the operator sets nothing: its `defaults` are the test's. */
+export const DAEMON_CONFIG = defaultConfig('/');
 /** The limits the daemon gives a plugin by default; a manifest may lower them, never raise them. */
-export const DEFAULT_TEST_LIMITS: Limits = { memoryMb: 256, cpuPercent: 100, handles: 256, processes: 16 };
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-export const DEFAULT_EXIT_TIMEOUT_MS = 5000;
+export const DEFAULT_TEST_LIMITS: Limits = DAEMON_CONFIG.defaults.limits;
+export const DEFAULT_START_TIMEOUT_MS = DAEMON_CONFIG.defaults.startTimeoutMs;
+export const DEFAULT_CALL_TIMEOUT_MS = DAEMON_CONFIG.defaults.callTimeoutMs;
+/** As long as the daemon waits for a plugin to exit by itself (stopTimeoutMs). */
+export const DEFAULT_EXIT_TIMEOUT_MS = DAEMON_CONFIG.defaults.stopTimeoutMs;
 
 /** A folder without a valid plugin.json: the reason names every problem (loadPlugin's). */
 export class InvalidPluginError extends Error {

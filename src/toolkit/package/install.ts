@@ -6,7 +6,7 @@
  * and then it appears under its name with one rename. Whatever fails, the staging folder goes.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { effectivePermissions, realPath } from '../../sandbox/permissions.js';
 import { withCommandRuntime } from '../../sandbox/runtime.js';
 import { detectLayout } from '../../sandbox/wall.js';
 import { DATA_FOLDER, mcpManifest, manifestText, type McpFacts } from './mcp-manifest.js';
+import { tarballDigests } from './pack.js';
 
 const run = promisify(execFile);
 
@@ -86,14 +87,9 @@ export interface InstallResult {
   generated: GeneratedManifest | null;
 }
 
-// Why: one hash of a file, hex or npm's base64 form.
-async function digest(file: string, algorithm: 'sha256' | 'sha512', encoding: 'hex' | 'base64'): Promise<string> {
-  return createHash(algorithm).update(await readFile(file)).digest(encoding);
-}
-
 // Why: `npm pack` fetches a registry tarball and checks it against the registry's integrity; the bytes are checked again here.
-export async function fetchFromNpm(spec: string, into: string, options: InstallOptions): Promise<{ file: string; integrity: string }> {
-  const args = ['pack', spec, '--json', '--pack-destination', into, '--ignore-scripts', ...(options.registry ? ['--registry', options.registry] : [])];
+export async function fetchFromNpm(spec: string, into: string, registry?: string): Promise<{ file: string; sha256: string; integrity: string }> {
+  const args = ['pack', spec, '--json', '--pack-destination', into, '--ignore-scripts', ...(registry ? ['--registry', registry] : [])];
   let stdout: string;
   try {
     ({ stdout } = await run('npm', args, { cwd: into, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 << 20 }));
@@ -104,9 +100,9 @@ export async function fetchFromNpm(spec: string, into: string, options: InstallO
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; integrity: string }>;
   if (!packed) throw new InstallError(`npm fetched nothing for ${spec}`);
   const file = path.join(into, packed.filename.replace(/^@/, '').replace('/', '-'));
-  const actual = `sha512-${await digest(file, 'sha512', 'base64')}`;
-  if (actual !== packed.integrity) throw new InstallError(`${spec}: the tarball's sha512 ${actual} is not the registry's integrity ${packed.integrity}`);
-  return { file, integrity: packed.integrity };
+  const { sha256, integrity } = await tarballDigests(file);
+  if (integrity !== packed.integrity) throw new InstallError(`${spec}: the tarball's sha512 ${integrity} is not the registry's integrity ${packed.integrity}`);
+  return { file, sha256, integrity };
 }
 
 // Why: unpacks npm's layout (package/…) without links, absolute paths or `..`, within MAX_UNPACKED_BYTES.
@@ -143,8 +139,13 @@ export async function unpack(file: string, into: string): Promise<void> {
 export async function installDependencies(dir: string, log: (line: string) => void, registry?: string): Promise<string | null> {
   const pkg = path.join(dir, 'package.json');
   if (existsSync(pkg)) {
-    const manifest = JSON.parse(await readFile(pkg, 'utf8')) as { dependencies?: Record<string, string> };
-    if (manifest.dependencies && Object.keys(manifest.dependencies).length > 0) {
+    let manifest: { dependencies?: Record<string, string> } | null;
+    try {
+      manifest = JSON.parse((await readFile(pkg, 'utf8')).replace(/^\uFEFF/, '')) as typeof manifest;
+    } catch (error) {
+      throw new InstallError(`its package.json is not valid JSON: ${(error as Error).message}`);
+    }
+    if (manifest?.dependencies && Object.keys(manifest.dependencies).length > 0) {
       const locked = existsSync(path.join(dir, 'package-lock.json')) || existsSync(path.join(dir, 'npm-shrinkwrap.json'));
       const args = locked
         ? ['ci', '--ignore-scripts', '--omit=dev', '--no-audit', '--no-fund']
@@ -255,20 +256,20 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
   try {
     await mkdir(staging);
     let tarball: string | null = null;
+    let sha256: string | null = null;
     let integrity: string | null = null;
     if (spec.startsWith('npm:')) {
-      ({ file: tarball, integrity } = await fetchFromNpm(spec.slice(4), download, options));
+      ({ file: tarball, sha256, integrity } = await fetchFromNpm(spec.slice(4), download, options.registry));
     } else if (spec.endsWith('.tgz') || spec.endsWith('.tar.gz')) {
       tarball = path.resolve(spec);
       if (!existsSync(tarball)) throw new InstallError(`${tarball}: no such file`);
-      integrity = `sha512-${await digest(tarball, 'sha512', 'base64')}`;
+      ({ sha256, integrity } = await tarballDigests(tarball));
     } else {
       const from = path.resolve(spec);
       if (!existsSync(from) || !(await lstat(from)).isDirectory()) throw new InstallError(`${spec} is neither a folder, a .tgz, nor npm:PACKAGE`);
       // Links are never copied (as a tarball's are never unpacked): one could point anywhere on the host.
       await cp(from, staging, { recursive: true, verbatimSymlinks: true, filter: async (src) => !/(^|\/)(node_modules|\.git)$/.test(src) && !(await lstat(src)).isSymbolicLink() });
     }
-    const sha256 = tarball ? await digest(tarball, 'sha256', 'hex') : null;
     if (options.sha256 !== undefined) {
       if (!sha256) throw new InstallError('--sha256 checks a tarball; a folder has none');
       if (sha256 !== options.sha256.toLowerCase()) throw new InstallError(`sha256 mismatch: the tarball is ${sha256}, --sha256 says ${options.sha256}`);
@@ -294,7 +295,7 @@ export async function installPlugin(spec: string, options: InstallOptions): Prom
       };
       await writeFile(path.join(staging, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
     }
-    const audit = await auditPlugin(staging);
+    const audit = await auditPlugin(staging, { manifest });
     await rename(staging, target);
     return {
       name: manifest.name,

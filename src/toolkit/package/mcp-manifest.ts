@@ -8,8 +8,7 @@
 import semver from 'semver';
 import { validateManifest } from '../../manifest/schema.js';
 import { JS_ENTRY_EXTENSIONS } from '../../manifest/validate-entry.js';
-import { PLUGIN_NAME_RE } from '../../protocol/index.js';
-import { reservedVariable } from '../../protocol/index.js';
+import { PLUGIN_NAME_RE, reservedVariable } from '../../protocol/index.js';
 import { WARDEN_VERSION } from '../../version.js';
 
 /** The folder a generated plugin may write, inside its own folder (so it needs no approval). */

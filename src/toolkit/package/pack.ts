@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { create } from 'tar';
 import { loadPlugin } from '../../manifest/discover.js';
@@ -78,9 +78,13 @@ export async function packPlugin(dir: string, options: { outDir?: string } = {})
   } finally {
     await rm(partial, { force: true });
   }
-  const data = await readFile(file);
-  const sha256 = createHash('sha256').update(data).digest('hex');
-  const integrity = `sha512-${createHash('sha512').update(data).digest('base64')}`;
+  const { sha256, integrity, bytes } = await tarballDigests(file);
   await writeFile(`${file}.sha256`, `${sha256}  ${name}\n`);
-  return { file, sha256, integrity, files, skipped, bytes: (await stat(file)).size };
+  return { file, sha256, integrity, files, skipped, bytes };
+}
+
+/** A tarball's sha256 (hex, what `install --sha256` takes) and npm's integrity string (sha512, base64), from one read. */
+export async function tarballDigests(file: string): Promise<{ sha256: string; integrity: string; bytes: number }> {
+  const data = await readFile(file);
+  return { sha256: createHash('sha256').update(data).digest('hex'), integrity: `sha512-${createHash('sha512').update(data).digest('base64')}`, bytes: data.length };
 }

@@ -15,7 +15,6 @@ import { promisify } from 'node:util';
 import semver from 'semver';
 import { discoverPlugins, loadPlugin, MANIFEST_FILE } from '../../manifest/discover.js';
 import type { Manifest } from '../../manifest/types.js';
-import { auditPlugin } from '../audit/index.js';
 import { fetchFromNpm, generateManifest, InstallError, installDependencies, SOURCE_FILE, unpack, type InstallSource } from './install.js';
 
 const run = promisify(execFile);
@@ -54,13 +53,30 @@ export interface UpdateResult extends UpdatePlan {
   reason: string | null;
 }
 
+// Why: what install recorded of the package; a file that does not read as one is the operator's to fix, not a crash.
+async function readSource(file: string): Promise<InstallSource> {
+  let source: Partial<InstallSource> | null;
+  try {
+    source = JSON.parse(await readFile(file, 'utf8')) as Partial<InstallSource> | null;
+  } catch (error) {
+    throw new InstallError(`${file} is not readable JSON (${(error as Error).message}): remove the plugin and install it again`);
+  }
+  if (typeof source?.package !== 'string' || source.package === '') throw new InstallError(`${file} names no package: remove the plugin and install it again`);
+  return source as InstallSource;
+}
+
 // Why: the versions the registry has of a package, newest first.
 async function registryVersions(source: InstallSource): Promise<string[]> {
   const args = ['view', source.package, 'versions', '--json', ...(source.registry ? ['--registry', source.registry] : [])];
   const { stdout } = await run('npm', args, { timeout: 120_000, maxBuffer: 16 << 20 }).catch((error: Error & { stderr?: string }) => {
     throw new InstallError(`npm could not list the versions of ${source.package}: ${String(error.stderr ?? error.message).trim().split('\n').slice(-2).join('; ')}`);
   });
-  const parsed = JSON.parse(stdout) as string | string[];
+  let parsed: string | string[];
+  try {
+    parsed = JSON.parse(stdout) as string | string[];
+  } catch {
+    throw new InstallError(`npm listed no versions of ${source.package}`);
+  }
   return semver.rsort((Array.isArray(parsed) ? parsed : [parsed]).filter((v) => semver.valid(v)));
 }
 
@@ -106,7 +122,7 @@ export async function updatePlugin(name: string, options: UpdateOptions): Promis
   if (!current.ok) throw new InstallError(`${name} is not an installed plugin in ${pluginsDir}: ${current.reason}`);
   const sourceFile = path.join(dir, SOURCE_FILE);
   if (!existsSync(sourceFile)) throw new InstallError(`${name} was not installed from the npm registry (no ${SOURCE_FILE}): update it by removing it and installing the new version`);
-  const source = JSON.parse(await readFile(sourceFile, 'utf8')) as InstallSource;
+  const source = await readSource(sourceFile);
   const from = current.manifest.version;
   const plan: UpdatePlan = { name, package: source.package, from, to: null, rejected: [] };
   const dependents = await dependentRanges(pluginsDir, name);
@@ -115,7 +131,8 @@ export async function updatePlugin(name: string, options: UpdateOptions): Promis
   try {
     const versions = (await registryVersions(source)).filter((v) => (options.to ? v === options.to : semver.gt(v, from)));
     if (options.to && versions.length === 0) throw new InstallError(`${source.package} has no version ${options.to}`);
-    let chosen: { version: string; tarball: string; integrity: string } | null = null;
+    // Each candidate is unpacked where it would be swapped from (a dry run: outside pluginsDir), so the chosen one is ready as it is.
+    let chosen: { version: string; integrity: string } | null = null;
     for (const version of versions) {
       const refused = dependents.find((d) => !semver.satisfies(version, d.range, { includePrerelease: true }));
       if (refused) {
@@ -123,8 +140,9 @@ export async function updatePlugin(name: string, options: UpdateOptions): Promis
         continue;
       }
       const into = await mkdtemp(path.join(work, 'v-'));
-      const { file, integrity } = await fetchFromNpm(`${source.package}@${version}`, into, { pluginsDir, registry: source.registry ?? undefined });
-      const look = path.join(into, 'unpacked');
+      const { file, integrity } = await fetchFromNpm(`${source.package}@${version}`, into, source.registry ?? undefined);
+      const look = options.dryRun ? path.join(into, 'unpacked') : staging;
+      await rm(look, { recursive: true, force: true });
       await mkdir(look);
       try {
         await unpackRelease(file, look, source, `${source.package}@${version}`);
@@ -142,18 +160,15 @@ export async function updatePlugin(name: string, options: UpdateOptions): Promis
         plan.rejected.push({ version, why: `its plugin.json names ${candidate.manifest.name}, not ${name}` });
         continue;
       }
-      chosen = { version, tarball: file, integrity };
+      chosen = { version, integrity };
       break;
     }
     plan.to = chosen?.version ?? null;
     if (!chosen) return { ...plan, outcome: 'current', reason: null };
     if (options.dryRun) return { ...plan, outcome: 'planned', reason: null };
 
-    await mkdir(staging);
-    await unpackRelease(chosen.tarball, staging, source, `${source.package}@${chosen.version}`);
     await installDependencies(staging, log, source.registry ?? undefined);
     await carryData(current.manifest, dir, staging, log);
-    await auditPlugin(staging);
     const record: InstallSource = { ...source, version: chosen.version, integrity: chosen.integrity };
     await writeFile(path.join(staging, SOURCE_FILE), `${JSON.stringify(record, null, 2)}\n`);
     // Two renames within a millisecond: hot reload (debounced) sees the folder changed, not gone.
